@@ -1,0 +1,348 @@
+"""Curation writes: the only code that changes papers, studies, biomarkers and findings.
+
+Why this module exists: every write validates first, leaves an audit row, and refreshes the grades it
+touches before the caller's transaction commits, so no reader ever sees a stale grade. Functions take
+a keyword-only ``session`` and never commit: the caller owns the transaction (``db.session_scope``),
+so a batch of writes rolls back as one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError as PydanticValidationError
+from sqlmodel import Session, SQLModel
+
+from evidencedb import grading, queries
+from evidencedb.errors import DuplicateError, NotFoundError, UnknownDesignError, ValidationError
+from evidencedb.models import (
+    AuditLog,
+    Biomarker,
+    BiomarkerSynonym,
+    Finding,
+    Paper,
+    Review,
+    SchemeDesign,
+    SchemeLevel,
+    ScoringScheme,
+    Study,
+    utcnow,
+)
+from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn, first_error
+from evidencedb.scoring import Scheme
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _row(obj: SQLModel) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in obj.model_dump().items()}
+
+
+def audit(session: Session, *, actor: str, action: str, obj: SQLModel, key: str,
+          old: Mapping[str, Any] | None = None, new: Mapping[str, Any] | None = None) -> None:
+    """Record a change: who, what, when, old → new."""
+    session.add(AuditLog(
+        actor=actor, action=action, table_name=str(getattr(obj, "__tablename__", type(obj).__name__)),
+        row_key=key,
+        old=json.dumps(old, ensure_ascii=False, sort_keys=True) if old is not None else None,
+        new=json.dumps(new, ensure_ascii=False, sort_keys=True) if new is not None else None,
+    ))
+
+
+def validate(model: type[Any], data: Mapping[str, Any]) -> Any:
+    """Build a validated input model, turning pydantic's report into one line."""
+    try:
+        return model.model_validate(dict(data))
+    except PydanticValidationError as exc:
+        raise ValidationError(first_error(exc)) from None
+
+
+# --------------------------------------------------------------------------------------------------
+# Schemes and reviews
+
+
+def ensure_scheme(scheme: Scheme, *, session: Session) -> ScoringScheme:
+    """Store a scheme version unless the same content is already stored.
+
+    Raises:
+        DuplicateError: the name and version exist with different content (versions are immutable).
+    """
+    existing = session.execute(
+        sa.select(ScoringScheme).where(ScoringScheme.name == scheme.name, ScoringScheme.version == scheme.version)
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.content_hash != scheme.content_hash:
+            raise DuplicateError(
+                f"scheme {scheme.label} already exists with different content; give the new one a new version"
+            )
+        return existing
+    row = ScoringScheme(name=scheme.name, version=scheme.version, description=scheme.description,
+                        source=scheme.source, content_hash=scheme.content_hash)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for design, coefficient in scheme.designs.items():
+        session.add(SchemeDesign(scheme_id=row.id, design=design, coefficient=coefficient))
+    for level in scheme.levels:
+        session.add(SchemeLevel(scheme_id=row.id, level=level.level, min_score=level.min_score,
+                                meaning=level.meaning))
+    session.flush()
+    return row
+
+
+def create_review(*, session: Session, slug: str, title: str, scheme: ScoringScheme, question: str = "",
+                  disease_scope: str = "", citation: str = "", doi: str | None = None,
+                  records_identified: int | None = None, actor: str = "") -> Review:
+    """Create a review graded by default with ``scheme``."""
+    if queries.find_review(slug, session=session) is not None:
+        raise DuplicateError(f"review {slug!r} already exists")
+    assert scheme.id is not None
+    review = Review(slug=slug, title=title, question=question, disease_scope=disease_scope, citation=citation,
+                    doi=doi, default_scheme_id=scheme.id, records_identified=records_identified)
+    session.add(review)
+    session.flush()
+    audit(session, actor=actor, action="insert", obj=review, key=slug, new=_row(review))
+    return review
+
+
+# --------------------------------------------------------------------------------------------------
+# Papers, biomarkers
+
+
+def add_paper(data: PaperIn, *, session: Session, actor: str = "") -> Paper:
+    """Add a citation.
+
+    Raises:
+        DuplicateError: a paper with the same DOI or PMID exists (its id is in the message).
+    """
+    existing = queries.find_paper(doi=data.doi, pmid=data.pmid, session=session)
+    if existing is not None:
+        raise DuplicateError(
+            f"paper already stored (id {existing.id}, doi {existing.doi}, pmid {existing.pmid}): {existing.title}"
+        )
+    paper = Paper(**data.model_dump())
+    session.add(paper)
+    session.flush()
+    audit(session, actor=actor, action="insert", obj=paper, key=str(paper.id), new=_row(paper))
+    return paper
+
+
+def add_biomarker(data: BiomarkerIn, *, session: Session, actor: str = "") -> Biomarker:
+    """Add a biomarker and its synonyms; names and synonyms must not resolve to another biomarker."""
+    for name in [data.name, *data.synonyms]:
+        other = queries.find_biomarker(name, session=session)
+        if other is not None:
+            raise DuplicateError(f"biomarker name {name!r} is already used by {other.name!r}")
+    marker = Biomarker(name=data.name, category=data.category, description=data.description)
+    session.add(marker)
+    session.flush()
+    assert marker.id is not None
+    seen = {data.name.lower()}
+    for synonym in data.synonyms:
+        if synonym.lower() in seen:
+            continue
+        seen.add(synonym.lower())
+        session.add(BiomarkerSynonym(biomarker_id=marker.id, synonym=synonym, key=synonym.lower()))
+    session.flush()
+    audit(session, actor=actor, action="insert", obj=marker, key=marker.name,
+          new={**_row(marker), "synonyms": data.synonyms})
+    return marker
+
+
+# --------------------------------------------------------------------------------------------------
+# Studies
+
+
+def _check_design(session: Session, review: Review, design: str) -> None:
+    scheme = session.get(ScoringScheme, review.default_scheme_id)
+    assert scheme is not None
+    listed = session.get(SchemeDesign, (scheme.id, design))
+    if listed is None:
+        raise UnknownDesignError(f"{scheme.name}@{scheme.version}", {design: ["(this study)"]})
+
+
+def add_study(review: Review, paper: Paper, data: StudyIn, *, session: Session, actor: str = "") -> Study:
+    """Add an included study of ``review`` reported by ``paper``.
+
+    Raises:
+        UnknownDesignError: the review's scheme does not weight the design.
+        DuplicateError: the label is taken in this review.
+    """
+    _check_design(session, review, data.design)
+    assert review.id is not None and paper.id is not None
+    if queries.find_study(review.id, data.label, session=session) is not None:
+        raise DuplicateError(f"study {data.label!r} already exists in review {review.slug}")
+    study = Study(review_id=review.id, paper_id=paper.id, **data.model_dump())
+    session.add(study)
+    session.flush()
+    audit(session, actor=actor, action="insert", obj=study, key=study.label, new=_row(study))
+    return study
+
+
+def update_study(study: Study, changes: Mapping[str, Any], *, session: Session, actor: str = "") -> Study:
+    """Change fields of a study; a new design moves its evidence and regrades what it touches."""
+    old = _row(study)
+    merged = {k: v for k, v in old.items() if k in StudyIn.model_fields} | dict(changes)
+    data: StudyIn = validate(StudyIn, merged)
+    review = session.get(Review, study.review_id)
+    assert review is not None
+    if data.design != study.design:
+        _check_design(session, review, data.design)
+    if data.label != study.label and queries.find_study(review.id or 0, data.label, session=session):
+        raise DuplicateError(f"study {data.label!r} already exists in review {review.slug}")
+    design_changed = data.design != study.design
+    for key, value in data.model_dump().items():
+        setattr(study, key, value)
+    study.updated_at = utcnow()
+    session.add(study)
+    session.flush()
+    audit(session, actor=actor, action="update", obj=study, key=study.label, old=old, new=_row(study))
+    if design_changed:
+        touched = grading.refresh_study_design(session, study)
+        grading.refresh_after_write(session, review, touched)
+    return study
+
+
+def delete_study(study: Study, *, session: Session, actor: str = "") -> None:
+    """Delete a study and its findings (each recorded in the audit log), then regrade."""
+    review = session.get(Review, study.review_id)
+    assert review is not None and study.id is not None
+    findings = list(session.execute(sa.select(Finding).where(Finding.study_id == study.id)).scalars())
+    touched = {f.biomarker_id for f in findings}
+    for finding in findings:
+        audit(session, actor=actor, action="delete", obj=finding, key=str(finding.id), old=_row(finding))
+        session.delete(finding)
+    audit(session, actor=actor, action="delete", obj=study, key=study.label, old=_row(study))
+    session.delete(study)
+    session.flush()
+    assert review.id is not None
+    grading.refresh_tally(session, review.id, touched)  # its support rows went with it (cascade)
+    grading.refresh_after_write(session, review, touched)
+
+
+# --------------------------------------------------------------------------------------------------
+# Findings
+
+
+def resolve_biomarker(name: str, *, session: Session) -> Biomarker:
+    """The biomarker a name or synonym refers to.
+
+    Raises:
+        NotFoundError: no biomarker has that name or synonym.
+    """
+    marker = queries.find_biomarker(name, session=session)
+    if marker is None:
+        raise NotFoundError(f"unknown biomarker {name!r} (add it first, with a category)")
+    return marker
+
+
+def add_finding(study: Study, data: FindingIn, *, session: Session, actor: str = "",
+                refresh: bool = True) -> Finding:
+    """Record one finding of ``study`` and refresh the grades it touches.
+
+    Args:
+        refresh: ``False`` only for bulk loaders that call :func:`refresh_review` once at the end.
+    """
+    marker = resolve_biomarker(data.biomarker, session=session)
+    assert study.id is not None and marker.id is not None
+    fields = data.model_dump(exclude={"biomarker"})
+    finding = Finding(study_id=study.id, biomarker_id=marker.id, curator=fields.pop("curator") or actor, **fields)
+    session.add(finding)
+    session.flush()
+    audit(session, actor=actor, action="insert", obj=finding, key=str(finding.id),
+          new={**_row(finding), "biomarker": marker.name, "study": study.label})
+    if refresh:
+        _refresh(session, study.review_id, {(study.id, marker.id)})
+    return finding
+
+
+def update_finding(finding: Finding, changes: Mapping[str, Any], *, session: Session, actor: str = "") -> Finding:
+    """Change fields of a finding (``biomarker`` may be renamed) and refresh both old and new grades."""
+    study = session.get(Study, finding.study_id)
+    assert study is not None and study.id is not None
+    old = _row(finding)
+    old_marker = session.get(Biomarker, finding.biomarker_id)
+    assert old_marker is not None
+    current = {k: v for k, v in finding.model_dump().items() if k in FindingIn.model_fields}
+    current["biomarker"] = old_marker.name
+    data: FindingIn = validate(FindingIn, current | dict(changes))
+    marker = resolve_biomarker(data.biomarker, session=session)
+    assert marker.id is not None
+    before = (study.id, finding.biomarker_id)
+    for key, value in data.model_dump(exclude={"biomarker"}).items():
+        setattr(finding, key, value)
+    finding.biomarker_id = marker.id
+    finding.updated_at = utcnow()
+    session.add(finding)
+    session.flush()
+    audit(session, actor=actor, action="update", obj=finding, key=str(finding.id), old=old, new=_row(finding))
+    _refresh(session, study.review_id, {before, (study.id, marker.id)})
+    return finding
+
+
+def delete_finding(finding: Finding, *, session: Session, actor: str = "") -> None:
+    """Delete a finding (kept in the audit log) and refresh the grade it touched."""
+    study = session.get(Study, finding.study_id)
+    assert study is not None and study.id is not None
+    pair = (study.id, finding.biomarker_id)
+    audit(session, actor=actor, action="delete", obj=finding, key=str(finding.id), old=_row(finding))
+    session.delete(finding)
+    session.flush()
+    _refresh(session, study.review_id, {pair})
+
+
+def _refresh(session: Session, review_id: int, pairs: set[tuple[int, int]]) -> None:
+    review = session.get(Review, review_id)
+    assert review is not None
+    touched = grading.refresh_pairs(session, review_id, pairs)
+    grading.refresh_after_write(session, review, touched)
+
+
+def refresh_review(review: Review, *, session: Session) -> None:
+    """Rebuild the materialised evidence of a review and regrade it under its schemes (bulk loads)."""
+    assert review.id is not None
+    grading.rebuild(session, review.id)
+    for scheme in grading.graded_schemes(session, review):
+        grading.regrade(session, review.id, scheme)
+
+
+# --------------------------------------------------------------------------------------------------
+# What a write changed
+
+
+@dataclass
+class ChangeTracker:
+    """Collects the grade changes of one transaction (default scheme of one review)."""
+
+    changes: list[grading.GradeChange] = field(default_factory=list)
+
+
+@contextmanager
+def track_grades(review: Review, *, session: Session) -> Iterator[ChangeTracker]:
+    """Snapshot a review's default-scheme grades around a block of writes.
+
+    The tracker's ``changes`` is filled when the block ends without error.
+    """
+    assert review.id is not None
+    scheme = session.get(ScoringScheme, review.default_scheme_id)
+    assert scheme is not None and scheme.id is not None
+    before = grading.grade_snapshot(session, review.id, scheme.id)
+    tracker = ChangeTracker()
+    yield tracker
+    session.flush()
+    after = grading.grade_snapshot(session, review.id, scheme.id)
+    names = queries.biomarker_names(before.keys() | after.keys(), session=session)
+    tracker.changes = grading.diff_snapshots(names, f"{scheme.name}@{scheme.version}", before, after)

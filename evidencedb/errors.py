@@ -1,0 +1,69 @@
+"""Exceptions of the evidence database.
+
+Why this module exists: the CLI and the TUI turn these into one clear line each; anything else that
+escapes is a bug. Every message names the thing that is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class EvidenceDBError(Exception):
+    """Base class: a problem the user can act on."""
+
+
+class DatabaseError(EvidenceDBError):
+    """The database cannot be opened, is not initialised, or refused an operation."""
+
+
+class NotFoundError(EvidenceDBError):
+    """A named thing (review, biomarker, study, scheme) does not exist."""
+
+
+class ValidationError(EvidenceDBError):
+    """A value given for a field is not acceptable."""
+
+
+class DuplicateError(ValidationError):
+    """The record already exists (same DOI, PMID, name or label)."""
+
+
+class UnknownDesignError(EvidenceDBError):
+    """A study design that the scoring scheme does not weight.
+
+    Grading never weights an unlisted design as 0: it stops, naming the scheme, the design and the
+    studies, so that the curator maps the study or makes a new scheme version.
+    """
+
+    def __init__(self, scheme: str, unknown: dict[str, list[str]]) -> None:
+        self.scheme = scheme
+        self.unknown = unknown
+        parts = [f"{design!r} (studies: {', '.join(sorted(labels))})" for design, labels in sorted(unknown.items())]
+        super().__init__(
+            f"scheme {scheme} has no coefficient for design " + "; ".join(parts)
+            + " - map the studies to a listed design or add a scheme version that lists it"
+        )
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem of an imported row: which row (1-based, header = row 1), which column, why."""
+
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.reason}"
+
+
+class ImportValidationError(EvidenceDBError):
+    """An import file failed validation; nothing was written."""
+
+    def __init__(self, source: str, problems: list[RowProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        first = problems[0] if problems else None
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{source}: {first}{more}; nothing was written")

@@ -1,0 +1,389 @@
+"""Reads: every question the CLI, the TUI and the exports ask of the database.
+
+Why this module exists: one home for ``select()``. Callers get frozen rows, never build queries, and
+a query never computes a grade in Python: grades are read from the materialised ``grade`` table,
+which every write keeps fresh. ``explain_marker`` recomputes one grade with the pure scorer from
+the findings themselves and reports any disagreement, so an explanation can never drift from the
+number it explains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from evidencedb.errors import DatabaseError, NotFoundError
+from evidencedb.models import (
+    Biomarker,
+    BiomarkerSynonym,
+    Finding,
+    Grade,
+    Paper,
+    Review,
+    SchemeDesign,
+    SchemeLevel,
+    ScoringScheme,
+    Study,
+)
+from evidencedb.scoring import FindingFact, GradeResult, Level, Scheme, score_biomarker
+
+CLASS_ALIASES = {"dual": "dual", "efficacy": "efficacy", "toxicity": "toxicity"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Lookups
+
+
+def find_review(slug: str, *, session: Session) -> Review | None:
+    """A review by slug."""
+    return session.execute(sa.select(Review).where(Review.slug == slug)).scalar_one_or_none()
+
+
+def get_review(slug: str | None, *, session: Session) -> Review:
+    """A review by slug, or the default review (the first one created) when ``slug`` is ``None``.
+
+    Raises:
+        NotFoundError: no such review, or the database holds none.
+    """
+    if slug:
+        review = find_review(slug, session=session)
+        if review is None:
+            known = ", ".join(r.slug for r in list_reviews(session=session)) or "none"
+            raise NotFoundError(f"no review {slug!r} (reviews: {known})")
+        return review
+    review = session.execute(sa.select(Review).order_by(Review.id).limit(1)).scalar_one_or_none()  # type: ignore[arg-type]
+    if review is None:
+        raise NotFoundError("the database holds no review yet: run `evidencedb init` or import a sheet")
+    return review
+
+
+def list_reviews(*, session: Session) -> list[Review]:
+    """All reviews, oldest first."""
+    return list(session.execute(sa.select(Review).order_by(Review.id)).scalars())  # type: ignore[arg-type]
+
+
+def find_paper(*, doi: str | None, pmid: str | None, session: Session) -> Paper | None:
+    """A paper with this DOI (case-insensitive) or PMID."""
+    conditions = []
+    if doi:
+        conditions.append(Paper.doi == doi.lower())
+    if pmid:
+        conditions.append(Paper.pmid == pmid)
+    if not conditions:
+        return None
+    return session.execute(sa.select(Paper).where(sa.or_(*conditions)).limit(1)).scalar_one_or_none()
+
+
+def find_study(review_id: int, label: str, *, session: Session) -> Study | None:
+    """A study of a review by its label."""
+    return session.execute(
+        sa.select(Study).where(Study.review_id == review_id, Study.label == label)
+    ).scalar_one_or_none()
+
+
+def find_biomarker(name: str, *, session: Session) -> Biomarker | None:
+    """A biomarker by name or synonym, case-insensitively."""
+    key = name.strip().lower()
+    marker = session.execute(sa.select(Biomarker).where(sa.func.lower(Biomarker.name) == key)).scalar_one_or_none()
+    if marker is not None:
+        return marker
+    return session.execute(
+        sa.select(Biomarker).join(BiomarkerSynonym).where(BiomarkerSynonym.key == key)
+    ).scalar_one_or_none()
+
+
+def biomarker_names(ids: Collection[int], *, session: Session) -> dict[int, str]:
+    """Names of the given biomarker ids."""
+    if not ids:
+        return {}
+    rows = session.execute(sa.select(Biomarker.id, Biomarker.name).where(Biomarker.id.in_(sorted(ids)))).all()  # type: ignore[union-attr]
+    return {i: n for i, n in rows}
+
+
+def biomarker_choices(*, session: Session) -> list[tuple[str, str]]:
+    """(name or synonym, canonical name) pairs for autocompletion."""
+    names = [(n, n) for n in session.execute(sa.select(Biomarker.name).order_by(Biomarker.name)).scalars()]
+    synonyms = session.execute(
+        sa.select(BiomarkerSynonym.synonym, Biomarker.name).join(Biomarker).order_by(BiomarkerSynonym.synonym)
+    ).all()
+    return names + [(s, n) for s, n in synonyms]
+
+
+# --------------------------------------------------------------------------------------------------
+# Schemes
+
+
+def load_scheme(row: ScoringScheme, *, session: Session) -> Scheme:
+    """The pure :class:`Scheme` of a stored scheme."""
+    designs = dict(
+        session.execute(sa.select(SchemeDesign.design, SchemeDesign.coefficient).where(SchemeDesign.scheme_id == row.id)).tuples().all()
+    )
+    levels = session.execute(
+        sa.select(SchemeLevel.level, SchemeLevel.min_score, SchemeLevel.meaning)
+        .where(SchemeLevel.scheme_id == row.id)
+        .order_by(SchemeLevel.min_score.desc())  # type: ignore[attr-defined]
+    ).all()
+    return Scheme(name=row.name, version=row.version, designs=designs,
+                  levels=tuple(Level(lv, cut, meaning) for lv, cut, meaning in levels),
+                  description=row.description, source=row.source)
+
+
+def list_schemes(*, session: Session) -> list[ScoringScheme]:
+    """All stored scheme versions."""
+    return list(session.execute(sa.select(ScoringScheme).order_by(ScoringScheme.name, ScoringScheme.id)).scalars())  # type: ignore[arg-type]
+
+
+def get_scheme(spec: str | None, *, session: Session, review: Review | None = None) -> ScoringScheme:
+    """A scheme by ``name`` (newest version) or ``name@version``; ``None`` → the review's default.
+
+    Raises:
+        NotFoundError: no such scheme.
+    """
+    if spec is None:
+        if review is None:
+            review = get_review(None, session=session)
+        row = session.get(ScoringScheme, review.default_scheme_id)
+        assert row is not None
+        return row
+    name, _, version = spec.partition("@")
+    q = sa.select(ScoringScheme).where(ScoringScheme.name == name)
+    if version:
+        q = q.where(ScoringScheme.version == version)
+    found = session.execute(q.order_by(ScoringScheme.id.desc()).limit(1)).scalar_one_or_none()  # type: ignore[union-attr]
+    if found is None:
+        known = ", ".join(f"{s.name}@{s.version}" for s in list_schemes(session=session)) or "none"
+        raise NotFoundError(f"no scoring scheme {spec!r} (schemes: {known})")
+    return found
+
+
+# --------------------------------------------------------------------------------------------------
+# Markers
+
+
+@dataclass(frozen=True)
+class MarkerRow:
+    """One graded biomarker of a leaderboard."""
+
+    biomarker: str
+    category: str
+    score: Decimal
+    level: str
+    n_studies: int
+    n_conflicting: int
+    grade_class: str
+    scheme: str
+
+
+def list_markers(review: Review, *, session: Session, scheme: ScoringScheme | None = None,
+                 min_level: str | None = None, grade_class: str | None = None,
+                 search: str | None = None, limit: int | None = None, offset: int = 0) -> list[MarkerRow]:
+    """Graded biomarkers of a review, strongest first.
+
+    Args:
+        min_level: keep grades at this level or above (by the scheme's cut-offs).
+        grade_class: ``dual``, ``efficacy`` or ``toxicity``.
+        search: case-insensitive substring of the biomarker's name.
+
+    Raises:
+        NotFoundError: ``min_level`` is not a level of the scheme.
+    """
+    scheme = scheme or get_scheme(None, session=session, review=review)
+    q = (
+        sa.select(Biomarker.name, Biomarker.category, Grade.score, Grade.level, Grade.n_studies,
+                  Grade.n_conflicting, Grade.grade_class)
+        .join(Biomarker, Biomarker.id == Grade.biomarker_id)  # type: ignore[arg-type]
+        .where(Grade.review_id == review.id, Grade.scheme_id == scheme.id)
+    )
+    if min_level is not None:
+        cut = session.execute(
+            sa.select(SchemeLevel.min_score).where(SchemeLevel.scheme_id == scheme.id, SchemeLevel.level == min_level)
+        ).scalar_one_or_none()
+        if cut is None:
+            levels = session.execute(
+                sa.select(SchemeLevel.level).where(SchemeLevel.scheme_id == scheme.id)
+                .order_by(SchemeLevel.min_score.desc())  # type: ignore[attr-defined]
+            ).scalars()
+            raise NotFoundError(f"no level {min_level!r} in scheme {scheme.name} (levels: {', '.join(levels)})")
+        q = q.where(Grade.score >= cut)
+    if grade_class is not None:
+        q = q.where(Grade.grade_class == grade_class)
+    if search:
+        q = q.where(sa.func.lower(Biomarker.name).contains(search.lower(), autoescape=True))
+    q = q.order_by(Grade.score.desc(), Biomarker.name).offset(offset)  # type: ignore[attr-defined]
+    if limit is not None:
+        q = q.limit(limit)
+    label = f"{scheme.name}@{scheme.version}"
+    return [MarkerRow(*row, scheme=label) for row in session.execute(q).tuples()]
+
+
+@dataclass(frozen=True)
+class ThresholdRow:
+    """One finding of a biomarker, as an explanation lists it."""
+
+    study: str
+    year: int | None
+    measure: str | None
+    comparator: str | None
+    value: Decimal | None
+    upper: Decimal | None
+    unit: str | None
+    outcome: str
+    outcome_category: str
+    direction: str | None
+    association: str
+    group_results: str | None
+    effect: str | None
+    p_value: str | None
+    quote: str
+    location: str
+
+
+@dataclass(frozen=True)
+class MarkerExplanation:
+    """A grade with its reasons: contributions, conflicting studies, thresholds."""
+
+    biomarker: Biomarker
+    synonyms: tuple[str, ...]
+    review: str
+    scheme: str
+    scheme_hash: str
+    result: GradeResult
+    stored_score: Decimal | None
+    stored_level: str | None
+    findings: tuple[ThresholdRow, ...]
+
+
+def explain_marker(review: Review, name: str, *, session: Session,
+                   scheme: ScoringScheme | None = None) -> MarkerExplanation:
+    """Explain one biomarker's grade from its findings.
+
+    Raises:
+        NotFoundError: no biomarker has that name or synonym.
+        DatabaseError: the stored grade disagrees with the recomputation (never expected).
+    """
+    marker = find_biomarker(name, session=session)
+    if marker is None:
+        raise NotFoundError(f"no biomarker {name!r} (try `evidencedb markers` for the list)")
+    scheme = scheme or get_scheme(None, session=session, review=review)
+    pure = load_scheme(scheme, session=session)
+    rows = session.execute(
+        sa.select(Finding, Study.label, Study.design, Paper.year)
+        .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
+        .join(Paper, Paper.id == Study.paper_id)  # type: ignore[arg-type]
+        .where(Finding.biomarker_id == marker.id, Study.review_id == review.id)
+        .order_by(Paper.year, Study.label, Finding.id)
+    ).all()
+    facts = [FindingFact(label, design, f.outcome_category, f.association == "supports") for f, label, design, _ in rows]
+    result = score_biomarker(facts, pure)
+    stored = session.get(Grade, (review.id, marker.id, scheme.id))
+    if stored is not None and (stored.score != result.score or stored.level != result.level):
+        raise DatabaseError(
+            f"stored grade of {marker.name} ({stored.score} {stored.level}) differs from its findings "
+            f"({result.score} {result.level}): run `evidencedb grade --rebuild`"
+        )
+    synonyms = tuple(session.execute(
+        sa.select(BiomarkerSynonym.synonym).where(BiomarkerSynonym.biomarker_id == marker.id)
+        .order_by(BiomarkerSynonym.synonym)).scalars())
+    findings = tuple(
+        ThresholdRow(label, year, f.measure, f.comparator, f.threshold_value, f.threshold_upper, f.unit, f.outcome,
+                     f.outcome_category, f.direction, f.association, f.group_results, _effect(f), f.p_value,
+                     f.quote, f.location)
+        for f, label, _, year in rows
+    )
+    return MarkerExplanation(marker, synonyms, review.slug, f"{scheme.name}@{scheme.version}", scheme.content_hash,
+                             result, stored.score if stored else None, stored.level if stored else None, findings)
+
+
+def _effect(f: Finding) -> str | None:
+    if f.effect_measure is None or f.effect_value is None:
+        return None
+    ci = f" (95% CI {f.ci_low}-{f.ci_high})" if f.ci_low is not None and f.ci_high is not None else ""
+    return f"{f.effect_measure} {f.effect_value}{ci}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Studies
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    """One included study as listings show it."""
+
+    study_id: str
+    citation: str
+    title: str
+    doi: str | None
+    pmid: str | None
+    year: int | None
+    design: str
+    n_patients: int | None
+    population: str | None
+    product: str | None
+    target: str | None
+    n_findings: int
+
+
+def list_studies(review: Review, *, session: Session, search: str | None = None) -> list[StudyRow]:
+    """Included studies of a review with their citation and number of findings, by year."""
+    n_findings = (
+        sa.select(sa.func.count(Finding.id)).where(Finding.study_id == Study.id).correlate(Study).scalar_subquery()  # type: ignore[arg-type]
+    )
+    q = (
+        sa.select(Study, Paper, n_findings)
+        .join(Paper, Paper.id == Study.paper_id)  # type: ignore[arg-type]
+        .where(Study.review_id == review.id)
+        .order_by(Paper.year, Study.label)
+    )
+    if search:
+        pattern = f"%{search.lower()}%"
+        q = q.where(sa.or_(sa.func.lower(Study.label).like(pattern), sa.func.lower(Paper.title).like(pattern)))
+    return [
+        StudyRow(s.label, citation(p), p.title, p.doi, p.pmid, p.year, s.design, s.n_patients, s.population,
+                 s.product, s.target, n)
+        for s, p, n in session.execute(q).tuples()
+    ]
+
+
+def citation(paper: Paper) -> str:
+    """Short citation: first author, et al., journal year."""
+    first = paper.authors.split(",")[0].strip() if paper.authors else "Anonymous"
+    etal = " et al." if "," in paper.authors else ""
+    return f"{first}{etal} {paper.journal} {paper.year or ''}".strip()
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    """Headline figures of a review (its Table 1)."""
+
+    review: str
+    n_studies: int
+    n_patients: int
+    n_studies_without_n: int
+    designs: dict[str, int]
+    levels: dict[str, int]
+    classes: dict[str, int]
+    n_graded: int
+
+
+def review_summary(review: Review, *, session: Session, scheme: ScoringScheme | None = None) -> ReviewSummary:
+    """Counts computed by SQL aggregates: studies, patients, design split, level and class split."""
+    scheme = scheme or get_scheme(None, session=session, review=review)
+    n_studies, n_patients, missing = session.execute(
+        sa.select(sa.func.count(Study.id), sa.func.coalesce(sa.func.sum(Study.n_patients), 0),  # type: ignore[arg-type]
+                  sa.func.sum(sa.case((Study.n_patients.is_(None), 1), else_=0)))  # type: ignore[union-attr]
+        .where(Study.review_id == review.id)
+    ).one()
+    designs = dict(session.execute(
+        sa.select(Study.design, sa.func.count()).where(Study.review_id == review.id).group_by(Study.design)
+    ).tuples().all())
+    graded = (Grade.review_id == review.id) & (Grade.scheme_id == scheme.id)
+    levels = dict(session.execute(sa.select(Grade.level, sa.func.count()).where(graded).group_by(Grade.level)).tuples().all())
+    classes = dict(session.execute(
+        sa.select(Grade.grade_class, sa.func.count()).where(graded).group_by(Grade.grade_class)
+    ).tuples().all())
+    return ReviewSummary(review.slug, int(n_studies), int(n_patients), int(missing or 0), designs, levels, classes,
+                         sum(levels.values()))

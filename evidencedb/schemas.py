@@ -1,0 +1,283 @@
+"""Validated input for curation writes.
+
+Why this module exists: SQLModel table models do not validate on construction, and SQLite's CHECKs
+accept text in numeric columns. Every write (seed loader, sheet import, CLI, TUI) first builds one of
+these models, so types, allowed values and identifiers are checked once, the same way, before any row
+is written. Error messages name the field.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from evidencedb.models import (
+    ANALYSES,
+    ASSOCIATIONS,
+    CATEGORIES,
+    CENTRES,
+    COMPARATORS,
+    DIRECTIONS,
+    EFFECT_MEASURES,
+    OUTCOME_CATEGORIES,
+    POPULATIONS,
+    STATUSES,
+)
+
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
+_DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
+_COMPARATOR_ALIASES = {"≥": ">=", "≤": "<=", "=>": ">=", "=<": "<=", "==": "=", "–": "range", "-": "range"}
+
+
+def normalise_doi(value: str | None) -> str | None:
+    """Lower-case a DOI and strip resolver prefixes; ``None``/empty stays ``None``.
+
+    Raises:
+        ValueError: not a DOI.
+    """
+    if value is None or not str(value).strip():
+        return None
+    doi = str(value).strip()
+    low = doi.lower()
+    for prefix in _DOI_PREFIXES:
+        if low.startswith(prefix):
+            doi = doi[len(prefix):]
+            break
+    doi = doi.strip().lower()
+    if not DOI_RE.match(doi):
+        raise ValueError(f"{value!r} is not a DOI (expected 10.<registrant>/<suffix>)")
+    return doi
+
+
+def normalise_pmid(value: str | int | None) -> str | None:
+    """A PMID as a string of digits; ``None``/empty stays ``None``."""
+    if value is None or not str(value).strip():
+        return None
+    pmid = str(value).strip()
+    if pmid.lower().startswith("pmid:"):
+        pmid = pmid[5:].strip()
+    if not PMID_RE.match(pmid):
+        raise ValueError(f"{value!r} is not a PubMed id (1 to 9 digits)")
+    return pmid
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """Exact decimal from text or int; floats are refused (they are not exact)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, float):
+        value = repr(value)
+    text = str(value).strip().replace("×10^", "E").replace("x10^", "E").replace(",", "")
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not d.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return d
+
+
+def _choice(value: Any, allowed: tuple[str, ...], *, optional: bool) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if optional:
+            return None
+        raise ValueError("is required")
+    text = str(value).strip()
+    for option in allowed:
+        if text.lower() == option.lower():
+            return option
+    raise ValueError(f"{text!r} is not one of: {', '.join(allowed)}")
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value.strip() if isinstance(value, str) else value
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PaperIn(_Input):
+    """A citation to add."""
+
+    title: str = Field(min_length=1)
+    authors: str = ""
+    journal: str = ""
+    year: int | None = Field(default=None, ge=1900, le=2200)
+    doi: str | None = None
+    pmid: str | None = None
+    retracted: bool = False
+
+    _doi = field_validator("doi", mode="before")(lambda v: normalise_doi(v))
+    _pmid = field_validator("pmid", mode="before")(lambda v: normalise_pmid(v))
+
+
+class StudyIn(_Input):
+    """An included study (its design is checked against the review's scheme by the write)."""
+
+    label: str = Field(min_length=1, max_length=80)
+    design: str = Field(min_length=1, max_length=120)
+    centres: str | None = None
+    prospective: bool | None = None
+    phase: str | None = None
+    arms: int | None = Field(default=None, gt=0)
+    n_patients: int | None = Field(default=None, gt=0)
+    n_patients_note: str = ""
+    population: str | None = None
+    age_range: str | None = None
+    disease: str = "B-ALL"
+    product: str | None = None
+    target: str | None = None
+    costim: str | None = None
+    toxicity_grading: str | None = None
+    registry_id: str | None = None
+    shares_patients_with: str = ""
+    quality_tool: str | None = None
+    quality_rating: str | None = None
+    verification_source: str = ""
+    verification_confidence: str | None = None
+    notes: str = ""
+
+    @field_validator("centres", mode="before")
+    @classmethod
+    def _centres(cls, v: Any) -> str | None:
+        return _choice(v, CENTRES, optional=True)
+
+    @field_validator("population", mode="before")
+    @classmethod
+    def _population(cls, v: Any) -> str | None:
+        return _choice(v, POPULATIONS, optional=True)
+
+    @field_validator("phase", "age_range", "product", "target", "costim", "toxicity_grading", "registry_id",
+                     "quality_tool", "quality_rating", "verification_confidence", mode="before")
+    @classmethod
+    def _optional_text(cls, v: Any) -> Any:
+        return None if v is None else _blank_to_none(str(v))
+
+
+class BiomarkerIn(_Input):
+    """A biomarker concept with its synonyms."""
+
+    name: str = Field(min_length=1, max_length=120)
+    category: str
+    synonyms: list[str] = Field(default_factory=list)
+    description: str = ""
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, v: Any) -> str | None:
+        return _choice(v, CATEGORIES, optional=False)
+
+
+class FindingIn(_Input):
+    """One study × biomarker × outcome result. ``biomarker`` is a name or synonym."""
+
+    biomarker: str = Field(min_length=1)
+    outcome: str = Field(min_length=1, max_length=60)
+    outcome_category: str
+    association: str
+    measure: str | None = None
+    timepoint: str | None = None
+    specimen: str | None = None
+    assay: str | None = None
+    comparator: str | None = None
+    threshold_value: Decimal | None = None
+    threshold_upper: Decimal | None = None
+    unit: str | None = None
+    direction: str | None = None
+    effect_measure: str | None = None
+    effect_value: Decimal | None = None
+    ci_low: Decimal | None = None
+    ci_high: Decimal | None = None
+    p_value: str | None = None
+    group_results: str | None = None
+    analysis: str | None = None
+    quote: str = ""
+    location: str = ""
+    citation_refs: str = ""
+    status: str = "draft"
+    curator: str = ""
+
+    @field_validator("outcome_category", mode="before")
+    @classmethod
+    def _category(cls, v: Any) -> str | None:
+        return _choice(v, OUTCOME_CATEGORIES, optional=False)
+
+    @field_validator("association", mode="before")
+    @classmethod
+    def _association(cls, v: Any) -> str | None:
+        return _choice(v, ASSOCIATIONS, optional=False)
+
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _direction(cls, v: Any) -> str | None:
+        return _choice(v, DIRECTIONS, optional=True)
+
+    @field_validator("effect_measure", mode="before")
+    @classmethod
+    def _effect_measure(cls, v: Any) -> str | None:
+        return _choice(v, EFFECT_MEASURES, optional=True)
+
+    @field_validator("analysis", mode="before")
+    @classmethod
+    def _analysis(cls, v: Any) -> str | None:
+        return _choice(v, ANALYSES, optional=True)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, v: Any) -> str | None:
+        return _choice(v if v not in (None, "") else "draft", STATUSES, optional=False)
+
+    @field_validator("comparator", mode="before")
+    @classmethod
+    def _comparator(cls, v: Any) -> str | None:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        text = _COMPARATOR_ALIASES.get(str(v).strip(), str(v).strip())
+        return _choice(text, COMPARATORS, optional=False)
+
+    @field_validator("threshold_value", "threshold_upper", "effect_value", "ci_low", "ci_high", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> Decimal | None:
+        return to_decimal(v)
+
+    @field_validator("measure", "timepoint", "specimen", "assay", "unit", "p_value", "group_results", mode="before")
+    @classmethod
+    def _optional_text(cls, v: Any) -> Any:
+        return None if v is None else _blank_to_none(str(v))
+
+    @model_validator(mode="after")
+    def _threshold(self) -> FindingIn:
+        if self.comparator == "range":
+            if self.threshold_value is None or self.threshold_upper is None:
+                raise ValueError("a range needs both threshold_value and threshold_upper")
+            if self.threshold_upper < self.threshold_value:
+                raise ValueError("threshold_upper is below threshold_value")
+        elif self.threshold_upper is not None:
+            raise ValueError("threshold_upper is only for comparator 'range'")
+        if self.threshold_value is not None and self.comparator is None:
+            raise ValueError("a threshold value needs a comparator (>=, >, <=, <, =, range)")
+        if self.ci_low is not None and self.ci_high is not None and self.ci_low > self.ci_high:
+            raise ValueError("ci_low is above ci_high")
+        return self
+
+
+def first_error(exc: Exception) -> str:
+    """One line from a pydantic ValidationError: ``field: reason``."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        items = errors()
+        if items:
+            item = items[0]
+            loc = ".".join(str(p) for p in item.get("loc", ())) or "value"
+            msg = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+            return f"{loc}: {msg}"
+    return str(exc)
