@@ -120,7 +120,7 @@ def biomarker_choices(*, session: Session) -> list[tuple[str, str]]:
 def load_scheme(row: ScoringScheme, *, session: Session) -> Scheme:
     """The pure :class:`Scheme` of a stored scheme."""
     designs = dict(
-        session.execute(sa.select(SchemeDesign.design, SchemeDesign.coefficient).where(SchemeDesign.scheme_id == row.id)).tuples().all()
+        session.execute(sa.select(SchemeDesign.design, SchemeDesign.coefficient).where(SchemeDesign.scheme_id == row.id)).all()
     )
     levels = session.execute(
         sa.select(SchemeLevel.level, SchemeLevel.min_score, SchemeLevel.meaning)
@@ -217,7 +217,7 @@ def list_markers(review: Review, *, session: Session, scheme: ScoringScheme | No
     if limit is not None:
         q = q.limit(limit)
     label = f"{scheme.name}@{scheme.version}"
-    return [MarkerRow(*row, scheme=label) for row in session.execute(q).tuples()]
+    return [MarkerRow(*row, scheme=label) for row in session.execute(q)]
 
 
 @dataclass(frozen=True)
@@ -344,7 +344,7 @@ def list_studies(review: Review, *, session: Session, search: str | None = None)
     return [
         StudyRow(s.label, citation(p), p.title, p.doi, p.pmid, p.year, s.design, s.n_patients, s.population,
                  s.product, s.target, n)
-        for s, p, n in session.execute(q).tuples()
+        for s, p, n in session.execute(q).all()
     ]
 
 
@@ -379,11 +379,11 @@ def review_summary(review: Review, *, session: Session, scheme: ScoringScheme | 
     ).one()
     designs = dict(session.execute(
         sa.select(Study.design, sa.func.count()).where(Study.review_id == review.id).group_by(Study.design)
-    ).tuples().all())
+    ).all())
     graded = (Grade.review_id == review.id) & (Grade.scheme_id == scheme.id)
-    levels = dict(session.execute(sa.select(Grade.level, sa.func.count()).where(graded).group_by(Grade.level)).tuples().all())
+    levels = dict(session.execute(sa.select(Grade.level, sa.func.count()).where(graded).group_by(Grade.level)).all())
     classes = dict(session.execute(
         sa.select(Grade.grade_class, sa.func.count()).where(graded).group_by(Grade.grade_class)
-    ).tuples().all())
+    ).all())
     return ReviewSummary(review.slug, int(n_studies), int(n_patients), int(missing or 0), designs, levels, classes,
                          sum(levels.values()))

@@ -249,10 +249,10 @@ def import_sheet(path: Path, *, session: Session, review_slug: str | None = None
             report.studies_added += 1
         assert stored.id is not None
         study_ids[label] = stored.id
-    marker_ids = {n.lower(): i for i, n in session.execute(sa.select(Biomarker.id, Biomarker.name)).tuples()}
+    marker_ids = {n.lower(): i for i, n in session.execute(sa.select(Biomarker.id, Biomarker.name)).all()}
     from evidencedb.models import BiomarkerSynonym
 
-    for key, bid in session.execute(sa.select(BiomarkerSynonym.key, BiomarkerSynonym.biomarker_id)).tuples():
+    for key, bid in session.execute(sa.select(BiomarkerSynonym.key, BiomarkerSynonym.biomarker_id)):
         marker_ids.setdefault(key, bid)
     existing = {
         _finding_key(f.study_id, f.biomarker_id, f)
@@ -304,7 +304,7 @@ def finding_rows(review: Review, *, session: Session) -> Iterable[dict[str, Any]
         .where(Study.review_id == review.id)
         .order_by(Study.label, Finding.id)
     )
-    for f, s, p, name, category in session.execute(q).tuples():
+    for f, s, p, name, category in session.execute(q):
         yield {
             "study_id": s.label, "citation": queries.citation(p), "title": p.title, "authors": p.authors,
             "journal": p.journal, "year": p.year, "doi": p.doi, "pmid": p.pmid, "design": s.design,

@@ -30,6 +30,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
         return False
     if isinstance(obj, sa.types.TypeDecorator):
         obj = obj.impl_instance
+    if isinstance(obj, sa.Text):
+        return "sa.Text()"
     if isinstance(obj, AutoString | sa.String):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
     if isinstance(obj, sa.BigInteger):
