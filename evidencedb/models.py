@@ -262,7 +262,7 @@ class Study(SQLModel, table=True):
     age_range: str | None = Field(default=None, max_length=80)
     disease: str = Field(default="B-ALL", max_length=120)
     product: str | None = Field(default=None, max_length=200)
-    target: str | None = Field(default=None, max_length=40)
+    target: str | None = Field(default=None, max_length=120)
     costim: str | None = Field(default=None, max_length=40)
     toxicity_grading: str | None = Field(default=None, max_length=40)
     registry_id: str | None = Field(default=None, max_length=80, index=True)

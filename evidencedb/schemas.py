@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -104,9 +104,28 @@ def _blank_to_none(value: Any) -> Any:
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    #: The table whose column lengths bound this input's strings (SQLite would not enforce them).
+    _table: ClassVar[str | None] = None
+
+    @model_validator(mode="after")
+    def _fits_columns(self) -> Any:
+        if self._table is None:
+            return self
+        from evidencedb.models import SQLModel
+
+        table = SQLModel.metadata.tables[self._table]
+        for name, value in self.__dict__.items():
+            column = table.columns.get(name)
+            length = getattr(getattr(column, "type", None), "length", None) if column is not None else None
+            if isinstance(value, str) and length is not None and len(value) > length:
+                raise ValueError(f"{name} is {len(value)} characters long; at most {length} fit")
+        return self
+
 
 class PaperIn(_Input):
     """A citation to add."""
+
+    _table: ClassVar[str | None] = "paper"
 
     title: str = Field(min_length=1)
     authors: str = ""
@@ -122,6 +141,8 @@ class PaperIn(_Input):
 
 class StudyIn(_Input):
     """An included study (its design is checked against the review's scheme by the write)."""
+
+    _table: ClassVar[str | None] = "study"
 
     label: str = Field(min_length=1, max_length=80)
     design: str = Field(min_length=1, max_length=120)
@@ -179,6 +200,8 @@ class BiomarkerIn(_Input):
 
 class FindingIn(_Input):
     """One study × biomarker × outcome result. ``biomarker`` is a name or synonym."""
+
+    _table: ClassVar[str | None] = "finding"
 
     biomarker: str = Field(min_length=1)
     outcome: str = Field(min_length=1, max_length=60)

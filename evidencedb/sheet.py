@@ -81,7 +81,7 @@ def _problem(row: int, exc: PydanticValidationError | ValidationError, prefix: s
     return problems
 
 
-def read_table(path: Path) -> list[dict[str, str]]:
+def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     """Read a CSV (or XLSX) sheet as strings, exactly as typed: no NA guessing, no float PMIDs.
 
     Raises:
@@ -112,17 +112,18 @@ def read_table(path: Path) -> list[dict[str, str]]:
     except ImportError as exc:
         raise ValidationError(f"{path}: cannot read this format ({exc})") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    return [{k: (v.strip() if isinstance(v, str) else v) for k, v in rec.items()} for rec in frame.to_dict("records")]
+    records = [{k: (v.strip() if isinstance(v, str) else v) for k, v in rec.items()} for rec in frame.to_dict("records")]
+    return list(frame.columns), records
 
 
-def _parse(rows: list[dict[str, str]], *, source: str, designs: set[str], scheme: str,
+def _parse(columns: list[str], rows: list[dict[str, str]], *, source: str, designs: set[str], scheme: str,
            session: Session) -> _Parsed:
-    if not rows:
-        raise ImportValidationError(source, [RowProblem(1, "row", "the sheet has a header but no rows")])
-    missing = [c for c in REQUIRED if c not in rows[0]]
+    missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise ImportValidationError(source, [RowProblem(1, c, "required column is missing") for c in missing])
-    unknown = [c for c in rows[0] if c not in COLUMNS]
+    if not rows:
+        raise ImportValidationError(source, [RowProblem(1, "row", "the sheet has a header but no rows")])
+    unknown = [c for c in columns if c not in COLUMNS]
     problems = [RowProblem(1, c, f"unknown column (allowed: {', '.join(COLUMNS)})") for c in unknown]
     studies: dict[str, _Study] = {}
     findings: list[tuple[int, str, FindingIn]] = []
@@ -204,7 +205,7 @@ def import_sheet(path: Path, *, session: Session, review_slug: str | None = None
     from evidencedb.scoring import Scheme
 
     source = path.name
-    rows = read_table(path)
+    columns, rows = read_table(path)
     review = queries.find_review(review_slug, session=session) if review_slug else None
     if review_slug is None and queries.list_reviews(session=session):
         review = queries.get_review(None, session=session)
@@ -213,7 +214,7 @@ def import_sheet(path: Path, *, session: Session, review_slug: str | None = None
         scheme = queries.load_scheme(scheme_row, session=session)
     else:
         scheme = Scheme.from_file(data_file("ke-zhou-2025.json"))
-    parsed = _parse(rows, source=source, designs=set(scheme.designs), scheme=scheme.label, session=session)
+    parsed = _parse(columns, rows, source=source, designs=set(scheme.designs), scheme=scheme.label, session=session)
     report = ImportReport(source, review.slug if review else (review_slug or "default"), rows=len(rows),
                           dry_run=dry_run, review_created=review is None)
     if review is not None:

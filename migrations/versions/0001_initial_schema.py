@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:14:33.453057
+Create Date: 2026-11-22 02:16:32.254281
 """
 
 from collections.abc import Sequence
@@ -227,7 +227,7 @@ def upgrade() -> None:
         sa.Column("age_range", sa.String(length=80), nullable=True),
         sa.Column("disease", sa.String(length=120), nullable=False),
         sa.Column("product", sa.String(length=200), nullable=True),
-        sa.Column("target", sa.String(length=40), nullable=True),
+        sa.Column("target", sa.String(length=120), nullable=True),
         sa.Column("costim", sa.String(length=40), nullable=True),
         sa.Column("toxicity_grading", sa.String(length=40), nullable=True),
         sa.Column("registry_id", sa.String(length=80), nullable=True),

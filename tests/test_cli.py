@@ -1,0 +1,130 @@
+"""The CLI as users meet it: JSON keys, idempotent init, and one-line errors (never a traceback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evidencedb.cli import app, main
+
+SEEDED: dict[str, Path] = {}
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    db = str(tmp_path / "seeded.db")
+    code, out, err = run(capsys, "--db", db, "init")
+    assert code == 0, err
+    return db
+
+
+def test_init_twice_changes_nothing(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    before = run(capsys, "--db", seeded, "markers", "--format", "json")[1]
+    code, out, _ = run(capsys, "--db", seeded, "init")
+    assert code == 0 and "unchanged" in out and "already loaded" in out
+    assert run(capsys, "--db", seeded, "markers", "--format", "json")[1] == before
+
+
+def test_markers_json_keys_and_filters(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", seeded, "markers", "--min-level", "A", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and rows
+    assert {"biomarker", "score", "level", "n_studies", "class"} <= rows[0].keys()
+    assert [r["biomarker"] for r in rows[:2]] == ["tumour burden", "MRD"]
+    assert all(r["level"] in ("A+", "A") for r in rows)
+    scores = [r["score"] for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    code, out, _ = run(capsys, "--db", seeded, "markers", "--class", "toxicity", "--format", "csv")
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("biomarker,") and all(line.endswith(",toxicity") for line in lines[1:])
+
+
+def test_studies_json_keys(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = json.loads(run(capsys, "--db", seeded, "studies", "--format", "json")[1])
+    assert len(rows) == 33
+    assert {"study_id", "doi", "year", "design", "n_patients"} <= rows[0].keys()
+
+
+def test_marker_explains_ferritin(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", seeded, "marker", "Ferritin", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["biomarker"] == "ferritin"
+    thresholds = {(f["comparator"], f["value"], f["unit"]) for f in data["findings"]}
+    assert (">=", 10000, "ng/ml") in {(c, v, u.lower()) for c, v, u in thresholds}
+    assert data["contributions"] and all(c["coefficient"] > 0 for c in data["contributions"])
+    assert any("10,000" in f["quote"] for f in data["findings"])
+    code, out, _ = run(capsys, "--db", seeded, "marker", "minimal residual disease")
+    assert code == 0 and "Contributing studies" in out
+
+
+def test_grade_reports_nothing_changed_when_fresh(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", seeded, "grade", "--rebuild")
+    assert code == 0 and "nothing changed" in out
+
+
+def test_scheme_list_and_show(seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "ke-zhou-2025" in run(capsys, "--db", seeded, "scheme", "list")[1]
+    data = json.loads(run(capsys, "--db", seeded, "scheme", "show", "ke-zhou-2025", "--format", "json")[1])
+    assert data["designs"]["single-center retrospective cohort"] == "0.5" and len(data["content_hash"]) == 64
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("marker", "no-such-marker"), "no biomarker 'no-such-marker'"),
+    (("markers", "--review", "nope"), "no review 'nope'"),
+    (("markers", "--min-level", "Z"), "no level 'Z'"),
+    (("import", "/nonexistent/sheet.csv"), "no such file"),
+    (("scheme", "show", "nope"), "no scoring scheme 'nope'"),
+])
+def test_errors_are_one_line(seeded: str, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
+                             message: str) -> None:
+    code, _, err = run(capsys, "--db", seeded, *args)
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+
+
+def test_random_bytes_and_unusable_paths(tmp_path: Path, seeded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(os.urandom(300_000))
+    code, _, err = run(capsys, "--db", seeded, "import", str(junk))
+    assert code == 1 and err.count("\n") == 1 and "junk.csv" in err
+    not_db = tmp_path / "not-a-db.db"
+    not_db.write_bytes(os.urandom(5000))
+    code, _, err = run(capsys, "--db", str(not_db), "markers")
+    assert code == 1 and "not a SQLite database" in err
+    code, _, err = run(capsys, "--db", str(tmp_path / "missing-dir" / "x.db"), "markers")
+    assert code == 1 and "no such directory" in err
+    code, _, err = run(capsys, "--db", str(tmp_path / "empty.db"), "markers")
+    assert code == 1 and "not initialised" in err
+
+
+def test_every_command_has_help() -> None:
+    from typer.main import get_command
+
+    root = get_command(app)
+    names = list(root.commands)  # type: ignore[attr-defined]
+    assert {"init", "markers", "marker", "studies", "grade", "import", "export", "scheme", "db", "template"} <= set(names)
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        assert command.help, f"{name} has no help"
+
+
+def test_real_process_never_prints_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "EVIDENCEDB_URL": str(tmp_path / "absent" / "x.db")}
+    proc = subprocess.run([sys.executable, "-m", "evidencedb.cli", "markers"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and proc.stderr.startswith("error: ")
