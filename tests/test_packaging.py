@@ -1,0 +1,64 @@
+"""Packaging and import hygiene: the wheel carries migrations and seeds; the core never imports the UI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_wheel_contains_migrations_and_seeds(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                           "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0 and "hatchling" in proc.stderr:
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path),
+                               str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    wheel = next(tmp_path.glob("evidencedb-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "evidencedb/_bundled/migrations/env.py" in names
+    assert any(n.startswith("evidencedb/_bundled/migrations/versions/0001") for n in names)
+    assert "evidencedb/_bundled/seeds/ke-zhou-2025/review.yaml" in names
+    assert sum(n.startswith("evidencedb/_bundled/seeds/ke-zhou-2025/studies/") for n in names) == 33
+    assert "evidencedb/data/ke-zhou-2025.json" in names
+
+
+CHECK = """
+import sys
+import evidencedb.cli, evidencedb.curation, evidencedb.queries, evidencedb.grading, evidencedb.seeds, evidencedb.sheet
+bad = sorted(m for m in sys.modules if m.split('.')[0] in {'textual', 'tui'})
+print(','.join(bad))
+"""
+
+LAZY = """
+import sys
+from evidencedb.cli import main
+try:
+    main(['--db', sys.argv[1], 'markers', '--format', 'json'])
+except SystemExit:
+    pass
+heavy = sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'pandas', 'yaml', 'textual'})
+print('HEAVY:' + ','.join(heavy))
+"""
+
+
+def test_core_never_imports_the_tui() -> None:
+    out = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_markers_imports_no_heavy_library(tmp_path: Path) -> None:
+    from evidencedb.cli import main
+
+    db = str(tmp_path / "x.db")
+    with pytest.raises(SystemExit) as info:
+        main(["--db", db, "init"])
+    assert info.value.code in (0, None)
+    out = subprocess.run([sys.executable, "-c", LAZY, db], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY:"
