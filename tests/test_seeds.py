@@ -12,7 +12,7 @@ from evidencedb.models import AuditLog, Finding, Grade, Study
 # The "database" column of the side-by-side table in seeds/README.md.
 EXPECTED = {
     "studies": 33,
-    "patients": 1319,
+    "patients": 1319,  # seeds/README.md, "patients" row
     "studies_without_n": 11,
     "trials": 16,
     "retrospective": 14,
