@@ -367,11 +367,13 @@ class Support(SQLModel, table=True):
         sa.CheckConstraint(
             "n_efficacy >= 0 AND n_toxicity >= 0 AND n_no_association >= 0", name="counts_non_negative"
         ),
+        # A write refreshes one biomarker's tally: find its support rows without scanning the review.
+        sa.Index("ix_support_review_biomarker", "review_id", "biomarker_id"),
     )
 
     study_id: int = Field(foreign_key="study.id", primary_key=True, ondelete="CASCADE")
-    biomarker_id: int = Field(foreign_key="biomarker.id", primary_key=True, ondelete="CASCADE", index=True)
-    review_id: int = Field(foreign_key="review.id", ondelete="CASCADE", index=True)
+    biomarker_id: int = Field(foreign_key="biomarker.id", primary_key=True, ondelete="CASCADE")
+    review_id: int = Field(foreign_key="review.id", ondelete="CASCADE")
     n_efficacy: int = Field(default=0)
     n_toxicity: int = Field(default=0)
     n_no_association: int = Field(default=0)
