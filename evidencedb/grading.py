@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from evidencedb.errors import NotFoundError, UnknownDesignError
-from evidencedb.models import (  # noqa: I001
+from evidencedb.models import (
     Finding,
     Grade,
     Milli,
@@ -175,18 +175,21 @@ def refresh_study_design(session: Session, study: Study) -> set[int]:
 # Grades
 
 
-def check_designs(session: Session, review_id: int, scheme: ScoringScheme) -> None:
+def check_designs(session: Session, review_id: int, scheme: ScoringScheme,
+                  biomarker_ids: Collection[int] | None = None) -> None:
     """Refuse to grade when a study of the review has a design the scheme does not weight.
+
+    Args:
+        biomarker_ids: check only the evidence of these biomarkers (a write); ``None``: the whole review.
 
     Raises:
         UnknownDesignError: naming the scheme, each unlisted design and its studies.
     """
     listed = sa.select(SchemeDesign.design).where(SchemeDesign.scheme_id == scheme.id)
-    missing = list(
-        session.execute(
-            sa.select(Tally.design).distinct().where(Tally.review_id == review_id, Tally.design.not_in(listed))  # type: ignore[attr-defined]
-        ).scalars()
-    )
+    q = sa.select(Tally.design).distinct().where(Tally.review_id == review_id, Tally.design.not_in(listed))  # type: ignore[attr-defined]
+    if biomarker_ids is not None:
+        q = q.where(Tally.biomarker_id.in_(sorted(biomarker_ids)))  # type: ignore[attr-defined]
+    missing = list(session.execute(q).scalars())
     if not missing:
         return
     rows = session.execute(
@@ -259,7 +262,7 @@ def regrade(session: Session, review_id: int, scheme: ScoringScheme,
     session.flush()
     if biomarker_ids is not None and len(biomarker_ids) > _BULK:
         biomarker_ids = None
-    check_designs(session, review_id, scheme)
+    check_designs(session, review_id, scheme, biomarker_ids)
     delete = sa.delete(Grade).where(Grade.review_id == review_id, Grade.scheme_id == scheme.id)  # type: ignore[arg-type]
     if biomarker_ids is not None:
         if not biomarker_ids:

@@ -12,10 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
+from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import evidencedb.models  # noqa: F401  (registers the tables)
-from sqlmodel import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata
