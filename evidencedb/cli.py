@@ -88,8 +88,14 @@ def _session(write: bool = False) -> Iterator[Session]:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        return score_text(value)
     return value
+
+
+def score_text(value: Decimal) -> str:
+    """A decimal without trailing zeros beyond one place: 6.000 → 6.0, 11.300 → 11.3, 1E-6 → 0.000001."""
+    text = format(value.normalize(), "f")
+    return text if "." in text else text + ".0"
 
 
 def emit(rows: Sequence[dict[str, Any]], fmt: Format, *, title: str | None = None) -> None:
@@ -113,7 +119,7 @@ def emit(rows: Sequence[dict[str, Any]], fmt: Format, *, title: str | None = Non
     for key in rows[0].keys() if rows else ["(no rows)"]:
         table.add_column(key, overflow="fold")
     for r in rows:
-        table.add_row(*("" if v is None else str(v) for v in r.values()))
+        table.add_row(*("" if v is None else str(_plain(v)) for v in r.values()))
     Console().print(table)
 
 
