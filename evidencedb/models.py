@@ -34,8 +34,6 @@ SQLModel.metadata.naming_convention = {
 
 MILLI = Decimal("0.001")
 
-DESIGNS_KNOWN_NOTE = "designs are validated against the scoring scheme, not by a CHECK"
-
 CATEGORIES: tuple[str, ...] = (
     "tumour burden",
     "MRD",

@@ -31,9 +31,6 @@ from evidencedb.models import (
 )
 from evidencedb.scoring import FindingFact, GradeResult, Level, Scheme, score_biomarker
 
-CLASS_ALIASES = {"dual": "dual", "efficacy": "efficacy", "toxicity": "toxicity"}
-
-
 # --------------------------------------------------------------------------------------------------
 # Lookups
 

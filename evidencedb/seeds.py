@@ -88,7 +88,6 @@ def _study_from(path: Path, data: Any) -> _SeedStudy:
         verification_confidence=verification.get("confidence"),
         notes=str(verification.get("notes") or ""),
     )
-    study_fields.pop("prospective_note", None)
     paper = curation.validate(PaperIn, data["paper"])
     try:
         study = curation.validate(StudyIn, study_fields)
@@ -102,8 +101,7 @@ def _study_from(path: Path, data: Any) -> _SeedStudy:
         row.setdefault("citation_refs", refs)
         if isinstance(row.get("citation_refs"), list):
             row["citation_refs"] = ", ".join(str(r) for r in row["citation_refs"])
-        if isinstance(row.pop("review_refs", None), list):
-            pass
+        row.pop("review_refs", None)
         row["status"] = row.get("status") or "verified"
         row["curator"] = row.get("curator") or SEED_ACTOR
         try:

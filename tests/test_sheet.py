@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from evidencedb import queries, seeds, sheet
 from evidencedb.db import session_scope
-from evidencedb.errors import ImportValidationError
+from evidencedb.errors import EvidenceDBError, ImportValidationError
 from evidencedb.models import Finding
 
 GOOD = [
@@ -81,7 +81,7 @@ def test_every_bad_row_is_reported_and_nothing_written(engine: Engine, tmp_path:
 def test_malformed_files(engine: Engine, tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "broken.csv"
     path.write_bytes(content)
-    with pytest.raises(Exception, match=message), session_scope(engine, write=True) as session:
+    with pytest.raises(EvidenceDBError, match=message), session_scope(engine, write=True) as session:
         sheet.import_sheet(path, session=session)
 
 
