@@ -292,21 +292,19 @@ def grade(review: ReviewOpt = None, scheme: SchemeOpt = None,
           rebuild: Annotated[bool, typer.Option("--rebuild", help="Also recompute the evidence tallies from findings.")] = False,
           fmt: FormatOpt = Format.table) -> None:
     """Recompute the grades of a review and print what changed."""
-    from evidencedb import grading, queries
+    from evidencedb import curation, grading, queries
 
     with _session(write=True) as session:
         r = queries.get_review(review, session=session)
         s = queries.get_scheme(scheme, session=session, review=r)
-        assert r.id is not None and s.id is not None
-        before = grading.grade_snapshot(session, r.id, s.id)
-        if rebuild:
-            grading.rebuild(session, r.id)
-        grading.regrade(session, r.id, s)
-        after = grading.grade_snapshot(session, r.id, s.id)
-        names = queries.biomarker_names(before.keys() | after.keys(), session=session)
-    changes = grading.diff_snapshots(names, f"{s.name}@{s.version}", before, after)
+        assert r.id is not None
+        with curation.track_grades(r, session=session, scheme=s) as tracker:
+            if rebuild:
+                grading.rebuild(session, r.id)
+            grading.regrade(session, r.id, s)
+    changes = tracker.changes
     if fmt is Format.table and not changes:
-        typer.echo(f"{len(after)} grades of {r.slug} under {s.name}@{s.version}: nothing changed")
+        typer.echo(f"{tracker.n_after} grades of {r.slug} under {s.name}@{s.version}: nothing changed")
         return
     emit([{"biomarker": c.biomarker, "old_score": c.old_score, "old_level": c.old_level, "new_score": c.new_score,
            "new_level": c.new_level} for c in changes], fmt, title=f"Grades changed ({s.name}@{s.version})")

@@ -328,16 +328,18 @@ class ChangeTracker:
     """Collects the grade changes of one transaction (default scheme of one review)."""
 
     changes: list[grading.GradeChange] = field(default_factory=list)
+    n_after: int = 0
 
 
 @contextmanager
-def track_grades(review: Review, *, session: Session) -> Iterator[ChangeTracker]:
-    """Snapshot a review's default-scheme grades around a block of writes.
+def track_grades(review: Review, *, session: Session,
+                 scheme: ScoringScheme | None = None) -> Iterator[ChangeTracker]:
+    """Snapshot a review's grades (default scheme unless given) around a block of writes.
 
     The tracker's ``changes`` is filled when the block ends without error.
     """
     assert review.id is not None
-    scheme = session.get(ScoringScheme, review.default_scheme_id)
+    scheme = scheme or session.get(ScoringScheme, review.default_scheme_id)
     assert scheme is not None and scheme.id is not None
     before = grading.grade_snapshot(session, review.id, scheme.id)
     tracker = ChangeTracker()
@@ -345,4 +347,5 @@ def track_grades(review: Review, *, session: Session) -> Iterator[ChangeTracker]
     session.flush()
     after = grading.grade_snapshot(session, review.id, scheme.id)
     names = queries.biomarker_names(before.keys() | after.keys(), session=session)
+    tracker.n_after = len(after)
     tracker.changes = grading.diff_snapshots(names, f"{scheme.name}@{scheme.version}", before, after)

@@ -24,7 +24,6 @@ from sqlmodel import Session
 
 from evidencedb.errors import NotFoundError, UnknownDesignError
 from evidencedb.models import (
-    Finding,
     Grade,
     Milli,
     Review,
@@ -313,14 +312,3 @@ def diff_snapshots(names: dict[int, str], scheme: str, before: dict[int, tuple[D
             changes.append(GradeChange(names.get(bid, str(bid)), scheme, old[0] if old else None,
                                        old[1] if old else None, new[0] if new else None, new[1] if new else None))
     return sorted(changes, key=lambda c: (-(c.new_score or 0), c.biomarker))
-
-
-def findings_touching(session: Session, finding_ids: Iterable[int]) -> set[tuple[int, int]]:
-    """(study, biomarker) pairs of the given findings."""
-    ids = sorted(finding_ids)
-    if not ids:
-        return set()
-    rows = session.execute(
-        sa.select(Finding.study_id, Finding.biomarker_id).where(Finding.id.in_(ids))  # type: ignore[union-attr]
-    ).all()
-    return {(s, b) for s, b in rows}

@@ -101,13 +101,11 @@ def biomarker_names(ids: Collection[int], *, session: Session) -> dict[int, str]
     return {i: n for i, n in rows}
 
 
-def biomarker_choices(*, session: Session) -> list[tuple[str, str]]:
-    """(name or synonym, canonical name) pairs for autocompletion."""
-    names = [(n, n) for n in session.execute(sa.select(Biomarker.name).order_by(Biomarker.name)).scalars()]
-    synonyms = session.execute(
-        sa.select(BiomarkerSynonym.synonym, Biomarker.name).join(Biomarker).order_by(BiomarkerSynonym.synonym)
-    ).all()
-    return names + [(s, n) for s, n in synonyms]
+def biomarker_ids_by_key(*, session: Session) -> dict[str, int]:
+    """Lower-cased names and synonyms → biomarker id, for resolving many rows at once."""
+    index = {k: i for k, i in session.execute(sa.select(BiomarkerSynonym.key, BiomarkerSynonym.biomarker_id)).all()}
+    index.update({n.lower(): i for i, n in session.execute(sa.select(Biomarker.id, Biomarker.name)).all()})
+    return index
 
 
 # --------------------------------------------------------------------------------------------------

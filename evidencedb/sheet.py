@@ -4,15 +4,18 @@ Why this module exists: curators extract in spreadsheets. ``read_sheet`` validat
 allowed values, designs known to the review's scheme, DOI/PMID syntax, rows of one study agreeing)
 and reports every bad row with its column and reason before anything is written; ``import_sheet``
 then writes everything in the caller's single transaction, set-based, and regrades once.
-``write_findings`` exports the same columns, so an export imports back to the same grades.
+``finding_rows`` + ``write_table`` export the same columns, so an export imports back to the same grades.
 pandas is imported here only, and only when a sheet is read or written.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +25,22 @@ from sqlmodel import Session
 
 from evidencedb import curation, queries
 from evidencedb.errors import EvidenceDBError, ImportValidationError, RowProblem, ValidationError
-from evidencedb.models import AuditLog, Biomarker, Finding, Paper, Review, Screening, Study, utcnow
+from evidencedb.models import (
+    ASSOCIATIONS,
+    COMPARATORS,
+    OUTCOME_CATEGORIES,
+    AuditLog,
+    Biomarker,
+    Finding,
+    Paper,
+    Review,
+    Screening,
+    Study,
+    utcnow,
+)
+from evidencedb.resources import data_file
 from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
+from evidencedb.scoring import Scheme
 
 REQUIRED = ("study_id", "citation", "year", "design", "n_patients", "biomarker", "outcome", "outcome_category",
             "association")
@@ -102,8 +119,6 @@ def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             text = raw.decode("utf-8-sig")
             if not text.strip():
                 raise ValidationError(f"{path}: the file is empty")
-            import io
-
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{path}: not UTF-8 text (byte {exc.start})") from None
@@ -201,9 +216,6 @@ def import_sheet(path: Path, *, session: Session, review_slug: str | None = None
     Raises:
         ImportValidationError: listing every bad row, column and reason; nothing is written.
     """
-    from evidencedb.resources import data_file
-    from evidencedb.scoring import Scheme
-
     source = path.name
     columns, rows = read_table(path)
     review = queries.find_review(review_slug, session=session) if review_slug else None
@@ -250,11 +262,7 @@ def import_sheet(path: Path, *, session: Session, review_slug: str | None = None
             report.studies_added += 1
         assert stored.id is not None
         study_ids[label] = stored.id
-    marker_ids = {n.lower(): i for i, n in session.execute(sa.select(Biomarker.id, Biomarker.name)).all()}
-    from evidencedb.models import BiomarkerSynonym
-
-    for key, bid in session.execute(sa.select(BiomarkerSynonym.key, BiomarkerSynonym.biomarker_id)):
-        marker_ids.setdefault(key, bid)
+    marker_ids = queries.biomarker_ids_by_key(session=session)
     existing = {
         _finding_key(f.study_id, f.biomarker_id, f)
         for f in session.execute(sa.select(Finding).where(Finding.study_id.in_(sorted(study_ids.values())))).scalars()  # type: ignore[attr-defined]
@@ -347,8 +355,6 @@ def write_table(rows: list[dict[str, Any]], path: Path, columns: Iterable[str]) 
 
 
 def _plain(value: Any) -> Any:
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return str(value)
     return value
@@ -356,8 +362,6 @@ def _plain(value: Any) -> Any:
 
 def write_template(path: Path) -> None:
     """An empty sheet with every column, the allowed values, and one example row."""
-    from evidencedb.models import ASSOCIATIONS, COMPARATORS, OUTCOME_CATEGORIES
-
     example = {
         "study_id": "kadauke-2021", "citation": "Kadauke S et al. J Clin Oncol 2021", "year": 2021,
         "doi": "10.1200/jco.20.02477", "design": "single-arm phase II trial", "n_patients": 70,
@@ -373,8 +377,6 @@ def write_template(path: Path) -> None:
                "population": "paediatric | adult | both", "direction": "better | worse | more | less"}
     if path.suffix.lower() != ".csv":
         raise EvidenceDBError(f"{path.name}: templates are written as .csv")
-    import csv
-
     try:
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(COLUMNS))

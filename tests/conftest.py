@@ -66,14 +66,3 @@ def engine(db_url: str) -> Iterator[Engine]:
         curation.ensure_scheme(Scheme.from_file(data_file("ke-zhou-2025.json")), session=session)
     yield eng
     eng.dispose()
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: object) -> Iterator[Engine]:
-    """A migrated SQLite database only (for tests about SQLite itself or the CLI)."""
-    eng = make_engine(f"sqlite:///{tmp_path}/evidence.db")
-    migrate.upgrade(eng)
-    with session_scope(eng, write=True) as session:
-        curation.ensure_scheme(Scheme.from_file(data_file("ke-zhou-2025.json")), session=session)
-    yield eng
-    eng.dispose()
