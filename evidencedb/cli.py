@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from evidencedb.scoring import score_text
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
@@ -87,12 +89,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return score_text(value)
     return value
-
-
-def score_text(value: Decimal) -> str:
-    """A decimal without trailing zeros beyond one place: 6.000 → 6.0, 11.300 → 11.3, 1E-6 → 0.000001."""
-    text = format(value.normalize(), "f")
-    return text if "." in text else text + ".0"
 
 
 def emit(rows: Sequence[dict[str, Any]], fmt: Format, *, title: str | None = None) -> None:
@@ -368,23 +364,9 @@ def tui(review: ReviewOpt = None) -> None:
 # Entry point: errors become one line
 
 
-def _describe_db_error(exc: Exception) -> str:
-    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-    lowered = text.lower()
-    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-        return "the database is not initialised: run `evidencedb init`"
-    if "file is not a database" in lowered or "file is encrypted" in lowered:
-        return "the database file is not a SQLite database"
-    if "unable to open database file" in lowered:
-        return "cannot open the database file (check the path and permissions)"
-    if "database is locked" in lowered:
-        return "the database is locked by another writer; try again"
-    return text
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; library and database errors exit 1 with one line on stderr."""
-    from evidencedb.errors import EvidenceDBError
+    from evidencedb.errors import EvidenceDBError, describe_database_error
 
     try:
         app(args=argv, prog_name="evidencedb", standalone_mode=True)
@@ -395,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(exc, SQLAlchemyError):
-            typer.echo(f"error: {_describe_db_error(exc)}", err=True)
+            typer.echo(f"error: {describe_database_error(exc)}", err=True)
             raise SystemExit(1) from None
         if isinstance(exc, OSError):
             typer.echo(f"error: {exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "), err=True)

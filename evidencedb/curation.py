@@ -140,6 +140,29 @@ def add_paper(data: PaperIn, *, session: Session, actor: str = "") -> Paper:
     return paper
 
 
+def update_paper(paper: Paper, changes: Mapping[str, Any], *, session: Session, actor: str = "") -> Paper:
+    """Change a citation; a DOI or PMID already used by another paper is refused.
+
+    Raises:
+        DuplicateError: the new DOI or PMID belongs to another paper.
+    """
+    old = _row(paper)
+    merged = {k: v for k, v in old.items() if k in PaperIn.model_fields} | dict(changes)
+    data: PaperIn = validate(PaperIn, merged)
+    for key in ("doi", "pmid"):
+        value = getattr(data, key)
+        if value is not None and value != getattr(paper, key):
+            other = queries.find_paper(**{"doi": None, "pmid": None, key: value}, session=session)
+            if other is not None and other.id != paper.id:
+                raise DuplicateError(f"{key} {value} is already used by paper {other.id}: {other.title}")
+    for key, value in data.model_dump().items():
+        setattr(paper, key, value)
+    session.add(paper)
+    session.flush()
+    audit(session, actor=actor, action="update", obj=paper, key=str(paper.id), old=old, new=_row(paper))
+    return paper
+
+
 def add_biomarker(data: BiomarkerIn, *, session: Session, actor: str = "") -> Biomarker:
     """Add a biomarker and its synonyms; names and synonyms must not resolve to another biomarker."""
     for name in [data.name, *data.synonyms]:

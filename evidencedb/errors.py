@@ -67,3 +67,18 @@ class ImportValidationError(EvidenceDBError):
         first = problems[0] if problems else None
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(f"{source}: {first}{more}; nothing was written")
+
+
+def describe_database_error(exc: BaseException) -> str:
+    """One line for a database driver error (SQLAlchemy wraps the driver's in ``orig``)."""
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    lowered = text.lower()
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return "the database is not initialised: run `evidencedb init`"
+    if "file is not a database" in lowered or "file is encrypted" in lowered:
+        return "the database file is not a SQLite database"
+    if "unable to open database file" in lowered:
+        return "cannot open the database file (check the path and permissions)"
+    if "database is locked" in lowered:
+        return "the database is locked by another writer; try again"
+    return text

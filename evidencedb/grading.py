@@ -35,6 +35,7 @@ from evidencedb.models import (
     Tally,
     utcnow,
 )
+from evidencedb.scoring import score_text
 
 # Above this many touched ids a refresh recomputes the review wholesale instead of by id lists.
 _BULK = 400
@@ -57,8 +58,8 @@ class GradeChange:
     new_level: str | None
 
     def __str__(self) -> str:
-        old = f"{self.old_score} {self.old_level}" if self.old_score is not None else "-"
-        new = f"{self.new_score} {self.new_level}" if self.new_score is not None else "-"
+        old = f"{score_text(self.old_score)} {self.old_level}" if self.old_score is not None else "-"
+        new = f"{score_text(self.new_score)} {self.new_level}" if self.new_score is not None else "-"
         return f"{self.biomarker} {old} → {new}"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -22,11 +23,14 @@ from evidencedb.models import (
     BiomarkerSynonym,
     Finding,
     Grade,
+    ImportBatch,
     Paper,
     Review,
+    ReviewPaper,
     SchemeDesign,
     SchemeLevel,
     ScoringScheme,
+    Screening,
     Study,
 )
 from evidencedb.scoring import FindingFact, GradeResult, Level, Scheme, score_biomarker
@@ -108,6 +112,52 @@ def biomarker_ids_by_key(*, session: Session) -> dict[str, int]:
     return index
 
 
+def biomarker_vocabulary(*, session: Session) -> list[tuple[str, str, str]]:
+    """Every name and synonym as ``(term, biomarker name, category)``, for autocompletion."""
+    names = session.execute(sa.select(Biomarker.name, Biomarker.name, Biomarker.category)).all()
+    synonyms = session.execute(
+        sa.select(BiomarkerSynonym.synonym, Biomarker.name, Biomarker.category)
+        .join(Biomarker, Biomarker.id == BiomarkerSynonym.biomarker_id)  # type: ignore[arg-type]
+    ).all()
+    return sorted({(t, n, c) for t, n, c in [*names, *synonyms]}, key=lambda row: row[0].lower())
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """A study with its paper and its findings (each with its biomarker's name), for editing."""
+
+    study: Study
+    paper: Paper
+    findings: tuple[tuple[Finding, str], ...]
+
+
+def study_record(review: Review, label: str, *, session: Session) -> StudyRecord:
+    """One study of a review with everything a curator edits.
+
+    Raises:
+        NotFoundError: the review has no study with that label.
+    """
+    assert review.id is not None
+    study = find_study(review.id, label, session=session)
+    if study is None:
+        raise NotFoundError(f"no study {label!r} in review {review.slug}")
+    paper = session.get(Paper, study.paper_id)
+    assert paper is not None
+    rows = session.execute(
+        sa.select(Finding, Biomarker.name).join(Biomarker, Biomarker.id == Finding.biomarker_id)  # type: ignore[arg-type]
+        .where(Finding.study_id == study.id).order_by(Finding.id)
+    ).all()
+    return StudyRecord(study, paper, tuple((f, name) for f, name in rows))
+
+
+def studies_of_paper(paper: Paper, *, session: Session) -> list[tuple[str, str]]:
+    """``(review slug, study label)`` of every study a paper reports."""
+    return [(slug, label) for slug, label in session.execute(
+        sa.select(Review.slug, Study.label).join(Review, Review.id == Study.review_id)  # type: ignore[arg-type]
+        .where(Study.paper_id == paper.id).order_by(Review.slug, Study.label)
+    ).all()]
+
+
 # --------------------------------------------------------------------------------------------------
 # Schemes
 
@@ -173,23 +223,15 @@ class MarkerRow:
     scheme: str
 
 
-def list_markers(review: Review, *, session: Session, scheme: ScoringScheme | None = None,
-                 min_level: str | None = None, grade_class: str | None = None,
-                 search: str | None = None, limit: int | None = None, offset: int = 0) -> list[MarkerRow]:
-    """Graded biomarkers of a review, strongest first.
+#: Orders a leaderboard can be sorted by (``list_markers(order=…)``); ties break by name.
+MARKER_ORDERS = ("score", "biomarker", "category", "n_studies", "class")
 
-    Args:
-        min_level: keep grades at this level or above (by the scheme's cut-offs).
-        grade_class: ``dual``, ``efficacy`` or ``toxicity``.
-        search: case-insensitive substring of the biomarker's name.
 
-    Raises:
-        NotFoundError: ``min_level`` is not a level of the scheme.
-    """
-    scheme = scheme or get_scheme(None, session=session, review=review)
+def _marker_query(review: Review, *, session: Session, scheme: ScoringScheme, min_level: str | None,
+                  grade_class: str | None, search: str | None, columns: tuple[Any, ...]) -> sa.Select[Any]:
     q = (
-        sa.select(Biomarker.name, Biomarker.category, Grade.score, Grade.level, Grade.n_studies,
-                  Grade.n_conflicting, Grade.grade_class)
+        sa.select(*columns)
+        .select_from(Grade)
         .join(Biomarker, Biomarker.id == Grade.biomarker_id)  # type: ignore[arg-type]
         .where(Grade.review_id == review.id, Grade.scheme_id == scheme.id)
     )
@@ -208,11 +250,54 @@ def list_markers(review: Review, *, session: Session, scheme: ScoringScheme | No
         q = q.where(Grade.grade_class == grade_class)
     if search:
         q = q.where(sa.func.lower(Biomarker.name).contains(search.lower(), autoescape=True))
-    q = q.order_by(Grade.score.desc(), Biomarker.name).offset(offset)  # type: ignore[attr-defined]
+    return q
+
+
+def list_markers(review: Review, *, session: Session, scheme: ScoringScheme | None = None,
+                 min_level: str | None = None, grade_class: str | None = None, search: str | None = None,
+                 order: str = "score", descending: bool | None = None, limit: int | None = None,
+                 offset: int = 0) -> list[MarkerRow]:
+    """Graded biomarkers of a review, strongest first unless ``order`` says otherwise.
+
+    Args:
+        min_level: keep grades at this level or above (by the scheme's cut-offs).
+        grade_class: ``dual``, ``efficacy`` or ``toxicity``.
+        search: case-insensitive substring of the biomarker's name.
+        order: one of :data:`MARKER_ORDERS`.
+        descending: sort direction; by default numbers descend and text ascends.
+        limit, offset: one page of the leaderboard, paged in SQL.
+
+    Raises:
+        NotFoundError: ``min_level`` is not a level of the scheme, or ``order`` is unknown.
+    """
+    scheme = scheme or get_scheme(None, session=session, review=review)
+    columns = {"score": Grade.score, "biomarker": sa.func.lower(Biomarker.name), "category": Biomarker.category,
+               "n_studies": Grade.n_studies, "class": Grade.grade_class}
+    if order not in columns:
+        raise NotFoundError(f"cannot sort by {order!r} (one of: {', '.join(MARKER_ORDERS)})")
+    if descending is None:
+        descending = order in ("score", "n_studies")
+    key = columns[order]
+    q = _marker_query(review, session=session, scheme=scheme, min_level=min_level, grade_class=grade_class,
+                      search=search, columns=(Biomarker.name, Biomarker.category, Grade.score, Grade.level,
+                                              Grade.n_studies, Grade.n_conflicting, Grade.grade_class))
+    keys = [key.desc() if descending else key.asc()]  # type: ignore[attr-defined]
+    if order != "score":
+        keys.append(Grade.score.desc())  # type: ignore[attr-defined]
+    q = q.order_by(*keys, Biomarker.name).offset(offset)
     if limit is not None:
         q = q.limit(limit)
     label = f"{scheme.name}@{scheme.version}"
     return [MarkerRow(*row, scheme=label) for row in session.execute(q)]
+
+
+def count_markers(review: Review, *, session: Session, scheme: ScoringScheme | None = None,
+                  min_level: str | None = None, grade_class: str | None = None, search: str | None = None) -> int:
+    """How many graded biomarkers :func:`list_markers` would return without ``limit``."""
+    scheme = scheme or get_scheme(None, session=session, review=review)
+    q = _marker_query(review, session=session, scheme=scheme, min_level=min_level, grade_class=grade_class,
+                      search=search, columns=(sa.func.count(),))
+    return int(session.execute(q).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -382,3 +467,262 @@ def review_summary(review: Review, *, session: Session, scheme: ScoringScheme | 
     ).all())
     return ReviewSummary(review.slug, int(n_studies), int(n_patients), int(missing or 0), designs, levels, classes,
                          sum(levels.values()))
+
+
+# --------------------------------------------------------------------------------------------------
+# Exports: per-study contributions of every grade, and a review's Table 1
+
+
+@dataclass(frozen=True)
+class ContributionRow:
+    """One study's evidence on one biomarker: what it adds to the grade (or that it conflicts).
+
+    Attributes:
+        coefficient: the design's coefficient under the scheme; ``None`` if the scheme does not list it.
+        supports: the study has at least one finding with association "supports" (it counts once).
+        categories: outcome categories of its supporting findings (empty for a conflicting study).
+    """
+
+    biomarker: str
+    study: str
+    design: str
+    coefficient: Decimal | None
+    supports: bool
+    categories: tuple[str, ...]
+    n_findings: int
+
+
+def grade_contributions(review: Review, *, session: Session,
+                        scheme: ScoringScheme | None = None) -> list[ContributionRow]:
+    """Every study × biomarker pair of a review with its coefficient, by one GROUP BY over the findings.
+
+    Supporting studies come first within a biomarker (highest coefficient, then label), as
+    ``explain_marker`` lists them; studies with only "no association" findings follow.
+    """
+    scheme = scheme or get_scheme(None, session=session, review=review)
+    supports = Finding.association == "supports"
+    n_support = sa.func.sum(sa.case((supports, 1), else_=0))
+    n_eff = sa.func.sum(sa.case((supports & (Finding.outcome_category == "efficacy"), 1), else_=0))
+    n_tox = sa.func.sum(sa.case((supports & (Finding.outcome_category == "toxicity"), 1), else_=0))
+    q = (
+        sa.select(Biomarker.name, Study.label, Study.design, SchemeDesign.coefficient, n_support, n_eff, n_tox,
+                  sa.func.count(Finding.id))  # type: ignore[arg-type]
+        .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
+        .join(Biomarker, Biomarker.id == Finding.biomarker_id)  # type: ignore[arg-type]
+        .outerjoin(SchemeDesign, (SchemeDesign.scheme_id == scheme.id) & (SchemeDesign.design == Study.design))  # type: ignore[arg-type]
+        .where(Study.review_id == review.id)
+        .group_by(Biomarker.name, Study.label, Study.design, SchemeDesign.coefficient)
+    )
+    rows = [
+        ContributionRow(name, label, design, coefficient, bool(n_s),
+                        tuple(c for c, n in (("efficacy", n_e), ("toxicity", n_t)) if n), int(n))
+        for name, label, design, coefficient, n_s, n_e, n_t, n in session.execute(q)
+    ]
+    return sorted(rows, key=lambda r: (r.biomarker, not r.supports, -(r.coefficient or 0), r.study))
+
+
+@dataclass(frozen=True)
+class OutcomeCount:
+    """How many findings and distinct studies report an outcome."""
+
+    outcome: str
+    category: str
+    n_studies: int
+    n_findings: int
+
+
+@dataclass(frozen=True)
+class ThresholdRange:
+    """The spread of comparable thresholds: one biomarker, one outcome, one unit.
+
+    ``low``/``high`` are exact decimals (the lowest and highest value or range bound as curated).
+    """
+
+    biomarker: str
+    outcome: str
+    unit: str
+    comparators: tuple[str, ...]
+    low: Decimal
+    high: Decimal
+    n_studies: int
+    n_findings: int
+
+
+@dataclass(frozen=True)
+class ReviewTable1:
+    """A review's Table 1: the headline summary plus splits of its studies and findings."""
+
+    summary: ReviewSummary
+    n_findings: int
+    n_patients_reported: int
+    patients_min: int | None
+    patients_max: int | None
+    design_groups: dict[str, int]
+    populations: dict[str, int]
+    targets: dict[str, int]
+    products: dict[str, int]
+    outcomes: tuple[OutcomeCount, ...]
+    thresholds: tuple[ThresholdRange, ...]
+
+
+DESIGN_GROUPS = ("trials", "retrospective cohorts", "prospective cohorts", "other designs")
+NOT_REPORTED = "not reported"
+
+
+def review_table1(review: Review, *, session: Session, scheme: ScoringScheme | None = None) -> ReviewTable1:
+    """Table 1 of a review by SQL aggregates: patients, design groups, populations, targets, products, outcomes.
+
+    Design groups follow the design's name: "trial" → trials, "retrospective" → retrospective cohorts,
+    other "prospective" designs → prospective cohorts. Threshold ranges group findings by biomarker,
+    outcome and unit (normalised unit where one is stored, else the unit as written, case-insensitively);
+    their minimum and maximum are taken over exact decimals, because thresholds are stored as decimal
+    text, which SQL would order as text (or, cast on SQLite, as binary floats).
+    """
+    summary = review_summary(review, session=session, scheme=scheme)
+    in_review = Study.review_id == review.id
+    n_reported, low, high = session.execute(
+        sa.select(sa.func.count(Study.n_patients), sa.func.min(Study.n_patients), sa.func.max(Study.n_patients))
+        .where(in_review)
+    ).one()
+
+    def split(column: sa.ColumnElement[Any]) -> dict[str, int]:
+        labelled = sa.func.coalesce(column, NOT_REPORTED)
+        q = (sa.select(labelled, sa.func.count()).where(in_review).group_by(labelled)
+             .order_by(sa.func.count().desc(), labelled))
+        return {str(k): int(n) for k, n in session.execute(q)}
+
+    design = sa.func.lower(Study.design)
+    group = sa.case((design.contains("trial"), DESIGN_GROUPS[0]), (design.contains("retrospective"), DESIGN_GROUPS[1]),
+                    (design.contains("prospective"), DESIGN_GROUPS[2]), else_=DESIGN_GROUPS[3])
+    groups = dict.fromkeys(DESIGN_GROUPS[:3], 0) | split(group)
+    n_findings_col = sa.func.count(Finding.id)
+    outcomes = tuple(
+        OutcomeCount(o, c, int(s), int(n)) for o, c, s, n in session.execute(
+            sa.select(Finding.outcome, Finding.outcome_category, sa.func.count(sa.distinct(Finding.study_id)),
+                      n_findings_col)
+            .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
+            .where(in_review).group_by(Finding.outcome, Finding.outcome_category)
+            .order_by(n_findings_col.desc(), Finding.outcome)
+        )
+    )
+    n_findings = sum(o.n_findings for o in outcomes)
+    rows = session.execute(
+        sa.select(Biomarker.name, Finding.outcome, sa.func.coalesce(Finding.norm_unit, Finding.unit, ""),
+                  Finding.comparator, Finding.norm_value, Finding.threshold_value, Finding.threshold_upper,
+                  Finding.study_id)
+        .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
+        .join(Biomarker, Biomarker.id == Finding.biomarker_id)  # type: ignore[arg-type]
+        .where(in_review, Finding.threshold_value.is_not(None))  # type: ignore[union-attr]
+        .order_by(Biomarker.name, Finding.outcome, Finding.id)
+    ).all()
+    groups_of: dict[tuple[str, str, str], list[tuple[str, str, int, Decimal, Decimal]]] = {}
+    for name, outcome, unit, comparator, norm, value, upper, study_id in rows:
+        low_value = norm if norm is not None else value
+        high_value = upper if upper is not None and norm is None else low_value
+        groups_of.setdefault((name, outcome, unit.strip().lower()), []).append(
+            (unit, comparator, study_id, low_value, high_value))
+    thresholds = tuple(
+        ThresholdRange(name, outcome, items[0][0], tuple(sorted({i[1] for i in items})), min(i[3] for i in items),
+                       max(i[4] for i in items), len({i[2] for i in items}), len(items))
+        for (name, outcome, _), items in groups_of.items()
+    )
+    return ReviewTable1(summary, n_findings, int(n_reported), low, high, groups, split(Study.population),
+                        split(Study.target), split(Study.product), outcomes, thresholds)
+
+
+# --------------------------------------------------------------------------------------------------
+# Papers and citation imports
+
+_IN_CHUNK = 500
+
+
+def _review_paper_ids(review_id: int) -> sa.CompoundSelect:
+    return sa.union(
+        sa.select(ReviewPaper.paper_id.label("paper_id")).where(ReviewPaper.review_id == review_id),  # type: ignore[attr-defined]
+        sa.select(Study.paper_id).where(Study.review_id == review_id),
+        sa.select(Screening.paper_id).where(Screening.review_id == review_id),
+    )
+
+
+def review_paper_ids(review: Review, *, session: Session) -> set[int]:
+    """Ids of the papers a review holds: identified by an import, screened, or reporting a study."""
+    assert review.id is not None
+    return set(session.execute(_review_paper_ids(review.id)).scalars())
+
+
+def find_papers(*, dois: Collection[str] = (), pmids: Collection[str] = (), years: Collection[int | None] = (),
+                session: Session) -> list[Paper]:
+    """Papers with any of these DOIs (lower-cased) or PMIDs, or published in any of these years.
+
+    ``None`` among ``years`` also matches papers without a year. Used to find the duplicates of a
+    citation file's records in one pass.
+    """
+    found: dict[int, Paper] = {}
+    known_years = sorted({y for y in years if y is not None})
+    conditions: list[Any] = []
+    for column, values in ((Paper.doi, sorted({d.lower() for d in dois})), (Paper.pmid, sorted(set(pmids))),
+                           (Paper.year, known_years)):
+        conditions += [column.in_(values[i:i + _IN_CHUNK]) for i in range(0, len(values), _IN_CHUNK)]  # type: ignore[union-attr]
+    if None in years:
+        conditions.append(Paper.year.is_(None))  # type: ignore[union-attr]
+    for condition in conditions:
+        for paper in session.execute(sa.select(Paper).where(condition)).scalars():
+            assert paper.id is not None
+            found[paper.id] = paper
+    return list(found.values())
+
+
+def find_import_batch(review: Review, content_hash: str, *, session: Session) -> ImportBatch | None:
+    """The import of a file with this content into this review, if there was one."""
+    return session.execute(
+        sa.select(ImportBatch).where(ImportBatch.review_id == review.id, ImportBatch.content_hash == content_hash)
+    ).scalar_one_or_none()
+
+
+def list_import_batches(review: Review, *, session: Session) -> list[ImportBatch]:
+    """A review's import batches (files imported and counts reported), oldest first."""
+    return list(session.execute(
+        sa.select(ImportBatch).where(ImportBatch.review_id == review.id).order_by(ImportBatch.id)  # type: ignore[arg-type]
+    ).scalars())
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    """One paper of a review as listings show it."""
+
+    paper_id: int
+    doi: str | None
+    pmid: str | None
+    title: str
+    year: int | None
+    authors: str
+    journal: str
+    sources: str
+    study: str | None
+
+
+def list_papers(review: Review, *, session: Session) -> list[PaperRow]:
+    """The papers of a review (identified by imports, screened, or reporting a study), by year and title.
+
+    ``sources`` names the import sources that identified each paper; ``study`` the included study it reports.
+    """
+    assert review.id is not None
+    ids = _review_paper_ids(review.id).subquery()
+    papers = session.execute(
+        sa.select(Paper).where(Paper.id.in_(sa.select(ids.c.paper_id))).order_by(Paper.year, Paper.title, Paper.id)  # type: ignore[union-attr]
+    ).scalars().all()
+    sources: dict[int, set[str]] = {}
+    for paper_id, source in session.execute(
+        sa.select(ReviewPaper.paper_id, ImportBatch.source)
+        .join(ImportBatch, ImportBatch.id == ReviewPaper.batch_id)  # type: ignore[arg-type]
+        .where(ReviewPaper.review_id == review.id)
+    ).all():
+        sources.setdefault(paper_id, set()).add(source)
+    studies = dict(session.execute(
+        sa.select(Study.paper_id, sa.func.min(Study.label)).where(Study.review_id == review.id).group_by(Study.paper_id)
+    ).all())
+    return [
+        PaperRow(p.id or 0, p.doi, p.pmid, p.title, p.year, p.authors, p.journal,
+                 ", ".join(sorted(sources.get(p.id or 0, ()))), studies.get(p.id))
+        for p in papers
+    ]

@@ -231,3 +231,9 @@ def score_biomarker(facts: Iterable[FindingFact], scheme: Scheme) -> GradeResult
     conflicting = tuple(sorted(s for s in designs if s not in supporting))
     all_categories = [cat for c in contributions for cat in c.categories]
     return GradeResult(score, scheme.level_for(score), class_of(all_categories), contributions, conflicting)
+
+
+def score_text(value: Decimal) -> str:
+    """A decimal without trailing zeros beyond one place: 6.000 → 6.0, 11.300 → 11.3, 1E-6 → 0.000001."""
+    text = format(value.normalize(), "f")
+    return text if "." in text else text + ".0"

@@ -1,0 +1,311 @@
+"""The curation TUI driven by Pilot, against real databases: the whole curation flow, guards and errors.
+
+Each test asserts on the database (through the core's queries) and on the screen.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.engine import Engine
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select
+
+from evidencedb import queries, seeds
+from evidencedb.db import session_scope
+from tui.app import EvidenceApp
+from tui.modals.changes import ChangesModal
+from tui.modals.confirm import ConfirmModal
+from tui.modals.finding import FindingModal
+from tui.screens.curate import CurateScreen
+from tui.screens.marker import MarkerScreen
+from tui.screens.markers import MarkersScreen
+from tui.store import Store
+from tui.widgets.form import FormField
+
+SIZE = (150, 45)
+NEW_DOI = "10.5555/edb.test.2025.001"
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> Iterator[Engine]:
+    with session_scope(engine, write=True) as session:
+        seeds.load_seeds(session=session)
+    yield engine
+
+
+def grade_of(engine: Engine, name: str) -> tuple[Decimal, str] | None:
+    with session_scope(engine) as session:
+        review = queries.get_review(None, session=session)
+        for m in queries.list_markers(review, session=session):
+            if m.biomarker == name:
+                return m.score, m.level
+    return None
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let messages, workers and their replies finish."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_into(pilot: Pilot[None], field: str, text: str, *, keys: bool = False) -> None:
+    """Focus a form field, enter ``text`` (key by key with ``keys``), then leave it (which validates it)."""
+    widget = pilot.app.screen.query_one(f"#input-{field}", Input)
+    widget.focus()
+    widget.value = ""
+    await pilot.pause()
+    if keys:
+        await pilot.press(*["space" if ch == " " else ch for ch in text])
+    else:
+        widget.insert_text_at_cursor(text)
+    widget.blur()
+    await pilot.pause()
+
+
+async def choose(pilot: Pilot[None], field: str, value: str) -> None:
+    select = pilot.app.screen.query_one(f"#{field}" if field.endswith("-select") else f"#input-{field}", Select)
+    select.value = value
+    await pilot.pause()
+
+
+@pytest.fixture
+async def app(seeded: Engine) -> AsyncIterator[EvidenceApp]:
+    application = EvidenceApp(Store(engine=seeded), curator="tester")
+    yield application
+
+
+async def add_finding(pilot: Pilot[None], biomarker: str, outcome: str, category: str, association: str,
+                      new_category: str | None = None, threshold: tuple[str, str, str] | None = None) -> None:
+    await pilot.press("ctrl+n")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, FindingModal)
+    await type_into(pilot, "biomarker", biomarker, keys=True)
+    if new_category:
+        assert pilot.app.screen.query_one("#field-new_category").display
+        await choose(pilot, "new_category", new_category)
+    await type_into(pilot, "outcome", outcome)
+    await choose(pilot, "outcome_category", category)
+    await choose(pilot, "association", association)
+    if threshold:
+        await choose(pilot, "comparator", threshold[0])
+        await type_into(pilot, "threshold_value", threshold[1])
+        await type_into(pilot, "unit", threshold[2])
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, CurateScreen)
+
+
+async def test_leaderboard_filters_sorts_and_opens_a_marker(app: EvidenceApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MarkersScreen)
+        table = screen.query_one("#marker-table", DataTable)
+        assert table.row_count == 27
+        assert table.get_row_at(0)[0] == "tumour burden" and table.get_row_at(0)[2] == "11.3"
+        await pilot.press("slash", *"mrd")
+        await settle(pilot)
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["MRD"]
+        await pilot.press("enter")  # from the filter to the table
+        await pilot.press("enter")  # open the marker
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, MarkerScreen)
+        assert detail.explanation is not None and detail.explanation.result.score == Decimal("6.0")
+        contributions = detail.query_one("#contributions", DataTable)
+        assert contributions.row_count == 7 + 1  # seven studies and the total row
+        await pilot.press("escape")
+        await settle(pilot)
+        screen.query_one("#marker-search", Input).value = ""
+        await settle(pilot)
+        await pilot.press("o")  # sort by name
+        await settle(pilot)
+        names = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert names == sorted(names, key=str.lower)
+        assert screen.order == "biomarker"
+        await choose(pilot, "level-select", "C")
+        await settle(pilot)
+        assert table.row_count == 16  # A+ 2, B 1, C 13
+
+
+async def test_curate_a_paper_end_to_end(app: EvidenceApp, seeded: Engine) -> None:
+    assert grade_of(seeded, "MRD") == (Decimal("6.0"), "A+")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CurateScreen)
+        await type_into(pilot, "doi", "https://doi.org/" + NEW_DOI.upper(), keys=True)
+        await type_into(pilot, "title", "MRD before CAR-T infusion")
+        await type_into(pilot, "authors", "Doe J, Roe R")
+        await type_into(pilot, "journal", "Test J")
+        await type_into(pilot, "year", "2025")
+        await type_into(pilot, "label", "doe-2025")
+        await choose(pilot, "design", "single-arm phase II trial")
+        await type_into(pilot, "n_patients", "40")
+        await add_finding(pilot, "minimal residual disease", "EFS", "efficacy", "supports",
+                          threshold=(">=", "0.01", "%"))
+        await add_finding(pilot, "IL-18", "severe CRS", "toxicity", "supports", new_category="cytokines")
+        assert form.query_one("#finding-table", DataTable).row_count == 2
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangesModal)
+        shown = {(c.biomarker, c.old_score, c.new_score, c.new_level) for c in app.screen.changes}
+        assert shown == {("MRD", Decimal("6.0"), Decimal("7.0"), "A+"), ("IL-18", None, Decimal("1.0"), "C")}
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form and not form.dirty and form.sub_title == "Edit study doe-2025"
+    assert grade_of(seeded, "MRD") == (Decimal("7.0"), "A+")
+    assert grade_of(seeded, "IL-18") == (Decimal("1.0"), "C")
+    with session_scope(seeded) as session:
+        review = queries.get_review(None, session=session)
+        record = queries.study_record(review, "doe-2025", session=session)
+        assert record.paper.doi == NEW_DOI and record.study.n_patients == 40
+        assert sorted(name for _, name in record.findings) == ["IL-18", "MRD"]
+        mrd = next(f for f, name in record.findings if name == "MRD")
+        assert mrd.threshold_value == Decimal("0.01") and mrd.comparator == ">=" and mrd.curator == "tester"
+
+
+async def test_reopen_edit_and_cancel(app: EvidenceApp, seeded: Engine) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")  # studies
+        await settle(pilot)
+        table = app.screen.query_one("#study-table", DataTable)
+        await pilot.press("slash", *"pulsipher", "enter")
+        await settle(pilot)
+        assert table.row_count == 1
+        await pilot.press("enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CurateScreen) and form.label == "pulsipher-2022"
+        findings = form.query_one("#finding-table", DataTable)
+        mrd_row = next(i for i in range(findings.row_count) if findings.get_row_at(i)[0] == "MRD")
+        findings.focus()
+        findings.move_cursor(row=mrd_row)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert isinstance(app.screen, FindingModal)
+        await choose(pilot, "association", "no association")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.dirty
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangesModal)
+        assert [(c.biomarker, c.new_score) for c in app.screen.changes] == [("MRD", Decimal("5.0"))]
+        await pilot.press("escape")
+        await settle(pilot)
+        # Cancel an edit: change the title, leave, keep editing, leave again and discard.
+        stored_title = form.query_one("#field-title", FormField).value
+        await type_into(pilot, "title", "A different title")
+        assert form.dirty
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is form and form.query_one("#field-title", FormField).value == "A different title"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert not isinstance(app.screen, CurateScreen)
+    assert grade_of(seeded, "MRD") == (Decimal("5.0"), "A")
+    with session_scope(seeded) as session:
+        review = queries.get_review(None, session=session)
+        assert queries.study_record(review, "pulsipher-2022", session=session).paper.title == stored_title
+
+
+async def test_bad_input_is_marked_and_save_refused(app: EvidenceApp, seeded: Engine) -> None:
+    with session_scope(seeded) as session:
+        before = len(queries.list_studies(queries.get_review(None, session=session), session=session))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        await type_into(pilot, "doi", "not-a-doi")
+        assert "is not a DOI" in form.query_one("#field-doi", FormField).error
+        await type_into(pilot, "title", "Something")
+        await type_into(pilot, "label", "bad-2025")
+        await type_into(pilot, "n_patients", "-3")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CurateScreen)
+        assert form.query_one("#field-n_patients", FormField).error
+        assert "required" in form.query_one("#field-design", FormField).error.lower() or \
+            form.query_one("#field-design", FormField).error
+        # A finding with a threshold value but no comparator is refused inside the dialog too.
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await type_into(pilot, "biomarker", "ferritin")
+        await type_into(pilot, "outcome", "CRS")
+        await choose(pilot, "outcome_category", "toxicity")
+        await choose(pilot, "association", "supports")
+        await type_into(pilot, "threshold_value", "10000")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, FindingModal)
+        assert "comparator" in app.screen.query_one("#finding-note").render().plain  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert form.findings == []
+    with session_scope(seeded) as session:
+        assert len(queries.list_studies(queries.get_review(None, session=session), session=session)) == before
+
+
+async def test_existing_doi_offers_the_stored_study(app: EvidenceApp, seeded: Engine) -> None:
+    with session_scope(seeded) as session:
+        review = queries.get_review(None, session=session)
+        known = next(s for s in queries.list_studies(review, session=session) if s.doi)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_into(pilot, "doi", known.doi.upper())
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, CurateScreen) and app.screen.label == known.study_id
+        assert app.screen.query_one("#field-doi", FormField).value == known.doi
+
+
+async def test_a_locked_database_is_a_notification_and_nothing_is_written(
+        seeded: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    if seeded.dialect.name != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    monkeypatch.setattr("evidencedb.db.BUSY_TIMEOUT_MS", 50)
+    app = EvidenceApp(Store(str(seeded.url)), curator="tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_into(pilot, "title", "Locked out")
+        await type_into(pilot, "label", "locked-2025")
+        await choose(pilot, "design", "single-arm phase I trial")
+        blocker = sqlite3.connect(str(seeded.url.database), isolation_level=None)
+        try:
+            blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert isinstance(app.screen, CurateScreen) and app.screen.dirty
+        messages = [n.message for n in app._notifications]
+        errors = {f.field_name: f.error for f in app.screen.query(FormField) if f.error}
+        assert any("locked" in m for m in messages), (messages, errors)
+        assert app.screen.query_one("#field-label", FormField).value == "locked-2025"
+    with session_scope(seeded) as session:
+        review = queries.get_review(None, session=session)
+        assert queries.find_study(review.id, "locked-2025", session=session) is None

@@ -1,0 +1,1 @@
+"""Modal dialogs: each returns a small value to the screen that opened it."""

@@ -1,0 +1,153 @@
+"""Add or edit one finding: biomarker with autocomplete, threshold, outcome, effect, provenance.
+
+Validated with the core's ``FindingIn`` on every change; OK is refused while any field is marked. A
+biomarker that is not yet known (by name or synonym) asks for its category and is created on save.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Select, Static
+
+from evidencedb.models import (
+    ANALYSES,
+    ASSOCIATIONS,
+    CATEGORIES,
+    COMPARATORS,
+    DIRECTIONS,
+    EFFECT_MEASURES,
+    OUTCOME_CATEGORIES,
+    STATUSES,
+)
+from evidencedb.schemas import FindingIn
+from tui.store import FindingDraft, finding_changes
+from tui.widgets.form import FormField, field_errors
+
+OUTCOMES = ("CR", "MRD-negative CR", "EFS", "OS", "PFS", "RFS", "LFS", "DOR", "relapse", "CRS", "severe CRS",
+            "ICANS", "severe ICANS")
+
+#: (field, label, choices or None, required) in the order of the form.
+FIELDS: tuple[tuple[str, str, tuple[str, ...] | None, bool], ...] = (
+    ("biomarker", "Biomarker (name or synonym)", None, True),
+    ("new_category", "Category of the new biomarker", CATEGORIES, False),
+    ("measure", "Measure", None, False),
+    ("timepoint", "Timepoint", None, False),
+    ("specimen", "Specimen", None, False),
+    ("assay", "Assay", None, False),
+    ("comparator", "Threshold comparator", COMPARATORS, False),
+    ("threshold_value", "Threshold value", None, False),
+    ("threshold_upper", "Upper value (range)", None, False),
+    ("unit", "Unit (as written)", None, False),
+    ("outcome", "Outcome", None, True),
+    ("outcome_category", "Outcome category", OUTCOME_CATEGORIES, True),
+    ("direction", "Direction of the marker's high state", DIRECTIONS, False),
+    ("association", "Association", ASSOCIATIONS, True),
+    ("effect_measure", "Effect measure", EFFECT_MEASURES, False),
+    ("effect_value", "Effect value", None, False),
+    ("ci_low", "95% CI low", None, False),
+    ("ci_high", "95% CI high", None, False),
+    ("p_value", "p-value", None, False),
+    ("group_results", "Group results as written", None, False),
+    ("analysis", "Analysis", ANALYSES, False),
+    ("status", "Status", STATUSES, False),
+    ("location", "Where (section/page)", None, False),
+    ("citation_refs", "Review citation no.", None, False),
+    ("quote", "Quote", None, False),
+)
+
+
+class FindingModal(ModalScreen[FindingDraft | None]):
+    """Returns the edited draft, or ``None`` when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "ok", "OK", id="finding.ok", tooltip="Keep this finding (validated first)"),
+        Binding("escape", "cancel", "Cancel", id="finding.cancel", tooltip="Discard the changes to this finding"),
+    ]
+
+    def __init__(self, draft: FindingDraft | None, vocabulary: list[tuple[str, str, str]]) -> None:
+        super().__init__(classes="modal")
+        self.draft = draft
+        self.known = {term.lower(): name for term, name, _ in vocabulary}
+        self.suggester = SuggestFromList(sorted({t for t, _, _ in vocabulary}), case_sensitive=False)
+
+    def compose(self) -> ComposeResult:
+        values = dict(self.draft.values) if self.draft else {"status": "draft"}
+        if self.draft and self.draft.new_category:
+            values["new_category"] = self.draft.new_category
+        with Vertical(classes="dialog", id="finding-dialog"):
+            yield Static("Edit finding" if self.draft else "New finding", classes="section-title")
+            with VerticalScroll(), Grid(id="finding-grid", classes="form-grid"):
+                for name, label, choices, required in FIELDS:
+                    suggester = self.suggester if name == "biomarker" else None
+                    if name == "outcome":
+                        suggester = SuggestFromList(OUTCOMES, case_sensitive=False)
+                    yield FormField(name, label, value=values.get(name, ""), choices=choices,
+                                    suggester=suggester, required=required)
+            yield Static("", id="finding-note", classes="form-error")
+            with Horizontal(classes="buttons"):
+                yield Button("OK (ctrl+s)", id="ok", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self._update_new_marker()
+        self.query_one("#input-biomarker", Input).focus()
+
+    def values(self) -> dict[str, str]:
+        """Current text of every finding field (without the new biomarker's category)."""
+        return {f.field_name: f.value.strip() for f in self.query(FormField) if f.field_name != "new_category"}
+
+    def _is_new_marker(self) -> bool:
+        name = self.query_one("#field-biomarker", FormField).value.strip().lower()
+        return bool(name) and name not in self.known
+
+    def _update_new_marker(self) -> None:
+        self.query_one("#field-new_category").display = self._is_new_marker()
+
+    def validate(self) -> bool:
+        """Mark every invalid field; ``True`` when the finding can be kept."""
+        errors = field_errors(FindingIn, finding_changes(self.values()))
+        new_marker = self._is_new_marker()
+        category = self.query_one("#field-new_category", FormField).value
+        if new_marker and not category:
+            errors["new_category"] = "a new biomarker needs its category"
+        for f in self.query(FormField):
+            f.error = errors.get(f.field_name, "")
+        self.query_one("#finding-note", Static).update(errors.get("", ""))
+        return not errors
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        if event.input.id == "input-biomarker":
+            self._update_new_marker()
+
+    @on(Input.Blurred)
+    @on(Select.Changed)
+    def _check(self) -> None:
+        self.validate()
+
+    @on(Button.Pressed, "#ok")
+    def action_ok(self) -> None:
+        if not self.validate():
+            self.notify("Fix the marked fields first.", severity="warning")
+            return
+        values = self.values()
+        term = values["biomarker"].lower()
+        if term in self.known:
+            values["biomarker"] = self.known[term]
+        new_category = self.query_one("#field-new_category", FormField).value if self._is_new_marker() else None
+        if self.draft is None:
+            self.dismiss(FindingDraft(values=values, new_category=new_category))
+        else:
+            self.dismiss(FindingDraft(values=values, finding_id=self.draft.finding_id, deleted=self.draft.deleted,
+                                      new_category=new_category, original=self.draft.original))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

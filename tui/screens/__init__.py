@@ -1,0 +1,1 @@
+"""One screen per file: leaderboard, marker detail, studies, curation form, scheme, help."""

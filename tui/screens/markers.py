@@ -1,0 +1,177 @@
+"""The home screen: graded biomarkers of a review, strongest first, paged from SQL.
+
+Why paged: a DataTable takes seconds to paint 100k rows, so the table only ever holds one page; the
+filter, sort and level choice go into the SQL query, and every keystroke reloads one page in a worker
+(only the latest of a burst is kept: the worker is exclusive).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from evidencedb.queries import MARKER_ORDERS
+from evidencedb.scoring import score_text
+from tui.screens.base import EvidenceScreen
+from tui.store import MarkerPage
+from tui.widgets.badge import level_badge
+
+PAGE_SIZE = 100
+#: DataTable column key → ``list_markers(order=…)``.
+SORTABLE = {"biomarker": "biomarker", "category": "category", "score": "score", "studies": "n_studies",
+            "class": "class"}
+
+
+class MarkersScreen(EvidenceScreen):
+    """Leaderboard: filter as you type, sort by column, pick review and minimum level, Enter opens."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter", id="markers.filter", tooltip="Type to filter biomarkers"),
+        Binding("o", "cycle_sort", "Sort", id="markers.sort", tooltip="Sort by the next column"),
+        Binding("right_square_bracket", "page(1)", "Next page", id="markers.next", tooltip="Next page of rows"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="markers.prev",
+                tooltip="Previous page of rows"),
+        Binding("r", "refresh", "Reload", id="markers.reload", tooltip="Reload the grades from the database"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="markers")
+        self.order = "score"
+        self.descending: bool | None = None
+        self.row_offset = 0
+        self.page: MarkerPage | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="marker-filters"):
+            yield Input(placeholder="Filter biomarkers…", id="marker-search")
+            reviews = self.app.store.reviews()  # type: ignore[attr-defined]
+            yield Select([(slug, slug) for slug, _ in reviews], allow_blank=False,
+                         value=self.app.review, id="review-select")  # type: ignore[attr-defined]
+            yield Select([], prompt="Any level", id="level-select")
+        table: DataTable[object] = DataTable(id="marker-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="marker-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, key in (("Biomarker", "biomarker"), ("Category", "category"), ("Score", "score"),
+                           ("Level", "level"), ("Studies", "studies"), ("Conflicting", "conflicting"),
+                           ("Class", "class")):
+            table.add_column(label, key=key)
+        self._set_levels()
+        table.focus()
+        self.reload()
+
+    def _set_levels(self) -> None:
+        levels = self.app.store.levels(self.app.review)  # type: ignore[attr-defined]
+        self.query_one("#level-select", Select).set_options([(f"{lv} or stronger", lv) for lv in levels])
+
+    # ------------------------------------------------------------------ loading
+
+    def reload(self, *, keep_offset: bool = False) -> None:
+        """Load the current page from SQL in a worker."""
+        if not keep_offset:
+            self.row_offset = 0
+        level = self.query_one("#level-select", Select).value
+        self._load(self.query_one("#marker-search", Input).value, None if level is Select.NULL else str(level),
+                   self.order, self.descending, self.row_offset)
+
+    @work(thread=True, exclusive=True, group="markers", exit_on_error=False)
+    def _load(self, search: str, level: str | None, order: str, descending: bool | None, offset: int) -> None:
+        page = self.app.store.markers(self.app.review, search=search, min_level=level,  # type: ignore[attr-defined]
+                                      order=order, descending=descending, limit=PAGE_SIZE, offset=offset)
+        self.app.call_from_thread(self.show_page, page)
+
+    def show_page(self, page: MarkerPage) -> None:
+        """Put one page into the table (keeps the cursor row where it can)."""
+        self.page = page
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for m in page.rows:
+            table.add_row(m.biomarker, m.category, score_text(m.score), level_badge(m.level), m.n_studies,
+                          m.n_conflicting, m.grade_class, key=m.biomarker)
+        if page.rows:
+            table.move_cursor(row=min(row, len(page.rows) - 1))
+        last = page.offset + len(page.rows)
+        arrow = "↓" if self._descending() else "↑"
+        status = (f"{page.offset + 1}–{last} of {page.total}" if page.rows else "no graded biomarker matches")
+        self.query_one("#marker-status", Static).update(
+            f"{status} · {page.review} · {page.scheme} · sorted by {self.order} {arrow}"
+            + (" · ] next page" if last < page.total else ""))
+        self.app.sub_title = f"{page.review} · {page.scheme}"
+
+    def _descending(self) -> bool:
+        return self.descending if self.descending is not None else self.order in ("score", "n_studies")
+
+    # ------------------------------------------------------------------ events
+
+    @on(Input.Changed, "#marker-search")
+    def _search_changed(self) -> None:
+        self.reload()
+
+    @on(Input.Submitted, "#marker-search")
+    def _search_done(self) -> None:
+        self.query_one(DataTable).focus()
+
+    @on(Select.Changed, "#level-select")
+    def _level_changed(self) -> None:
+        self.reload()
+
+    @on(Select.Changed, "#review-select")
+    def _review_changed(self, event: Select.Changed) -> None:
+        if event.value is Select.NULL or event.value == self.app.review:  # type: ignore[attr-defined]
+            return
+        self.app.review = str(event.value)  # type: ignore[attr-defined]
+        self._set_levels()
+        self.reload()
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        order = SORTABLE.get(str(event.column_key.value))
+        if order is None:
+            return
+        if order == self.order:
+            self.descending = not self._descending()
+        else:
+            self.order, self.descending = order, None
+        self.reload()
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        from tui.screens.marker import MarkerScreen
+
+        self.app.push_screen(MarkerScreen(str(event.row_key.value)))
+
+    def on_screen_resume(self) -> None:
+        if self.page is not None:
+            self.reload(keep_offset=True)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#marker-search", Input).focus()
+
+    def action_cycle_sort(self) -> None:
+        orders = list(MARKER_ORDERS)
+        self.order = orders[(orders.index(self.order) + 1) % len(orders)]
+        self.descending = None
+        self.reload()
+
+    def action_page(self, step: int) -> None:
+        if self.page is None:
+            return
+        offset = self.row_offset + step * PAGE_SIZE
+        if 0 <= offset < max(self.page.total, 1):
+            self.row_offset = offset
+            self.reload(keep_offset=True)
+
+    def action_refresh(self) -> None:
+        self.reload(keep_offset=True)

@@ -1,0 +1,49 @@
+"""The active scoring scheme: design coefficients, level cut-offs and the content hash."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.screens.base import EvidenceScreen
+from tui.widgets.badge import level_badge
+
+
+class SchemeScreen(EvidenceScreen):
+    """Read-only view of the review's scheme (a new version is added with ``evidencedb scheme add``)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="scheme.back", tooltip="Back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="scheme")
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("", id="scheme-heading")
+            yield Static("Study-design coefficients", classes="section-title")
+            yield DataTable(id="designs", cursor_type="row")
+            yield Static("Levels (half-open intervals)", classes="section-title")
+            yield DataTable(id="levels", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        view = self.app.store.scheme(self.app.review)  # type: ignore[attr-defined]
+        self.query_one("#scheme-heading", Static).update(
+            f"[b]{view.name}@{view.version}[/b] · grades review {self.app.review}\n"  # type: ignore[attr-defined]
+            f"sha256 {view.content_hash}")
+        designs = self.query_one("#designs", DataTable)
+        designs.add_columns("Design", "Coefficient")
+        for design, coefficient in view.designs:
+            designs.add_row(design, coefficient)
+        levels = self.query_one("#levels", DataTable)
+        levels.add_columns("Level", "Score", "Meaning")
+        for level, interval, meaning in view.levels:
+            levels.add_row(level_badge(level), interval, meaning)
+        designs.focus()
