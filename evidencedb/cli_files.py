@@ -6,24 +6,45 @@ apart keeps ``cli.py`` to the query and grading commands. Commands register on t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from evidencedb.cli import ReviewOpt, _session, app
+from evidencedb.cli import Format, FormatOpt, ReviewOpt, SchemeOpt, _session, app, emit
+
+
+class ImportFormat(str, Enum):
+    """Formats ``import`` reads: citation files, or extraction sheets."""
+
+    ris = "ris"
+    bibtex = "bibtex"
+    medline = "medline"
+    pubmed_xml = "pubmed-xml"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+_SHEET_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
 
 @app.command("import")
-def import_(path: Annotated[Path, typer.Argument(help="Extraction sheet (.csv or .xlsx).")], review: ReviewOpt = None,
+def import_(path: Annotated[Path, typer.Argument(help="Citation file (.ris .bib .nbib .txt .xml) or extraction "
+                                                     "sheet (.csv .xlsx).")], review: ReviewOpt = None,
             dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing.")] = False,
-            curator: Annotated[str, typer.Option(help="Curator name recorded on the findings.")] = "") -> None:
-    """Import an extraction sheet: every row is validated first; one bad row and nothing is written."""
+            curator: Annotated[str, typer.Option(help="Curator name recorded on the findings.")] = "",
+            fmt: Annotated[ImportFormat | None, typer.Option("--format", "-f", help="Instead of the extension.")]
+            = None,
+            source: Annotated[str | None, typer.Option(help="PRISMA source of citations (default: from the file).")]
+            = None) -> None:
+    """Import citations into a review's papers, or an extraction sheet; everything is validated first."""
     from evidencedb import sheet
 
+    is_sheet = fmt in (ImportFormat.csv, ImportFormat.xlsx) if fmt else path.suffix.lower() in _SHEET_SUFFIXES
+    if not is_sheet:
+        _import_citations(path, review, dry_run, curator, fmt.value if fmt else None, source)
+        return
     with _session(write=True) as session:
         report = sheet.import_sheet(path, session=session, review_slug=review, dry_run=dry_run, actor=curator)
     verb = "would add" if report.dry_run else "added"
@@ -34,33 +55,70 @@ def import_(path: Annotated[Path, typer.Argument(help="Extraction sheet (.csv or
                + f" → review {report.review}")
 
 
-class Table(str, Enum):
-    """Tables that can be exported."""
+def _import_citations(path: Path, review: str | None, dry_run: bool, actor: str, fmt: str | None,
+                      source: str | None) -> None:
+    from evidencedb.citations import import_citations
 
-    findings = "findings"
+    with _session(write=True) as session:
+        report = import_citations(path, session=session, review_slug=review, dry_run=dry_run, actor=actor,
+                                  source=source, fmt=fmt)
+    for warning in report.warnings:
+        typer.echo(f"warning: {report.file}: {warning}", err=True)
+    if report.already_imported:
+        typer.echo(f"{report.file}: already imported into review {report.review} as {report.already_imported}; "
+                   "nothing added")
+        return
+    verb = "would add" if report.dry_run else "added"
+    keys = ", ".join(f"{k} {n}" for k, n in sorted(report.duplicates_by_key.items()))
+    typer.echo(f"{report.file} ({report.format}, source {report.source}): {report.records_read} records; {verb} "
+               f"{report.added} papers; {report.duplicates_removed} duplicates removed"
+               + (f" (by {keys})" if keys else "")
+               + (f"; {report.linked} already stored papers linked" if report.linked else "")
+               + f" → review {report.review}")
+    for duplicate in report.duplicates:
+        typer.echo(f"  duplicate: {duplicate}")
+
+
+class Table(str, Enum):
+    """What can be exported: a table, or ``figures`` (Figure 3 as PNG and SVG into a directory)."""
+
     studies = "studies"
+    findings = "findings"
+    grades = "grades"
     markers = "markers"
+    summary = "summary"
+    figures = "figures"
 
 
 @app.command()
-def export(table: Annotated[Table, typer.Argument(help="What to export.")],
-           path: Annotated[Path, typer.Argument(help="Output file: .csv or .json.")], review: ReviewOpt = None) -> None:
-    """Export findings (as an extraction sheet), studies or graded markers to CSV or JSON."""
-    from evidencedb import queries, sheet
+def export(table: Annotated[Table, typer.Argument(help="studies, findings, grades, markers, summary or figures.")],
+           path: Annotated[Path, typer.Argument(help="File: .csv, .xlsx, .json or .md; for figures a directory.")],
+           review: ReviewOpt = None, scheme: SchemeOpt = None) -> None:
+    """Export a table (format from the file's extension) or Figure 3 (figures DIR → figure3.png, figure3.svg).
 
+    findings is the extraction sheet (it imports back); grades has one row per biomarker × study with
+    each study's contribution; summary is the review's Table 1.
+    """
+    from evidencedb import export as exporting
+    from evidencedb import queries
+
+    if table is Table.figures:
+        from evidencedb import figures
+
+        with _session() as session:
+            r = queries.get_review(review, session=session)
+            s = queries.get_scheme(scheme, session=session, review=r)
+            data = figures.figure3_data(r, session=session, scheme=s)
+        for written in figures.draw_figure3(data, path):
+            typer.echo(str(written))
+        return
+    exporting.format_of(path)
     with _session() as session:
         r = queries.get_review(review, session=session)
-        if table is Table.findings:
-            rows = list(sheet.finding_rows(r, session=session))
-            columns: Sequence[str] = sheet.COLUMNS
-        elif table is Table.studies:
-            rows = [asdict(s) for s in queries.list_studies(r, session=session)]
-            columns = list(rows[0]) if rows else ["study_id"]
-        else:
-            rows = [asdict(m) for m in queries.list_markers(r, session=session)]
-            columns = list(rows[0]) if rows else ["biomarker"]
-    sheet.write_table(rows, path, columns)
-    typer.echo(f"wrote {len(rows)} {table.value} of {r.slug} to {path}")
+        s = queries.get_scheme(scheme, session=session, review=r)
+        built = exporting.build_table(table.value, r, session=session, scheme=s)
+    exporting.write_table(built, path)
+    typer.echo(f"wrote {len(built.rows)} {table.value} rows of {r.slug} to {path}")
 
 
 @app.command()
@@ -70,3 +128,42 @@ def template(path: Annotated[Path, typer.Argument(help="Where to write the empty
 
     sheet.write_template(path)
     typer.echo(f"wrote {path} (allowed values in {path.with_suffix('.columns.txt')})")
+
+
+@app.command()
+def papers(review: ReviewOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """Papers of a review: identified by citation imports, screened, or reporting an included study."""
+    from evidencedb import queries
+
+    with _session() as session:
+        r = queries.get_review(review, session=session)
+        rows = queries.list_papers(r, session=session)
+    emit([{"paper_id": p.paper_id, "doi": p.doi, "pmid": p.pmid, "title": p.title, "year": p.year,
+           "authors": p.authors, "journal": p.journal, "sources": p.sources, "study": p.study} for p in rows],
+         fmt, title=f"Papers of {r.slug}")
+
+
+@app.command()
+def prisma(review: ReviewOpt = None, fmt: FormatOpt = Format.table,
+           diagram: Annotated[Path | None, typer.Option(help="Also draw the flow diagram (.png or .svg).")] = None
+           ) -> None:
+    """PRISMA 2020 flow counts of a review (from its imports and screening decisions), and its diagram."""
+    import json
+    from dataclasses import asdict
+
+    from evidencedb import prisma as flow
+    from evidencedb import queries
+
+    with _session() as session:
+        r = queries.get_review(review, session=session)
+        counts = flow.prisma_counts(r, session=session)
+    if diagram is not None:
+        flow.draw_prisma(counts, diagram)
+    if fmt is Format.json:
+        typer.echo(json.dumps({**asdict(counts), "identified_total": counts.identified_total}, indent=2,
+                              ensure_ascii=False))
+    else:
+        emit([{k: ("not reported" if v is None and fmt is Format.table else v) for k, v in row.items()}
+              for row in flow.count_rows(counts)], fmt, title=f"PRISMA 2020 flow of {r.slug}")
+    if diagram is not None:
+        typer.echo(f"wrote {diagram}", err=fmt is not Format.table)

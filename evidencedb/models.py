@@ -61,6 +61,8 @@ POPULATIONS: tuple[str, ...] = ("paediatric", "adult", "both")
 CLASSES: tuple[str, ...] = ("dual", "efficacy", "toxicity", "none")
 SCREENING_STAGES: tuple[str, ...] = ("title_abstract", "full_text")
 SCREENING_DECISIONS: tuple[str, ...] = ("include", "exclude")
+#: How an import batch's records came in: a citation file format, or a count a review reports without records.
+IMPORT_FORMATS: tuple[str, ...] = ("ris", "bibtex", "medline", "pubmed-xml", "reported")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -226,6 +228,50 @@ class Screening(SQLModel, table=True):
     decision: str = Field(max_length=10)
     reason: str = Field(default="", sa_type=sa.Text)
     decided_at: datetime = Field(default_factory=utcnow)
+
+
+class ImportBatch(SQLModel, table=True):
+    """Records identified for a review from one source: an imported citation file, or a reported count.
+
+    PRISMA 2020's identification box comes from here (records per source, duplicates removed). A file
+    is recognised by its content hash, so importing the same file into the same review twice adds
+    nothing. A ``reported`` batch holds only what a published review states (no file, no records).
+    """
+
+    __tablename__ = "import_batch"
+    __table_args__ = (
+        sa.UniqueConstraint("review_id", "content_hash"),
+        sa.CheckConstraint(_in("format", IMPORT_FORMATS), name="format"),
+        sa.CheckConstraint("length(source) > 0", name="source_not_empty"),
+        sa.CheckConstraint("records_identified >= 0", name="records_identified_non_negative"),
+        sa.CheckConstraint(
+            "duplicates_removed IS NULL OR (duplicates_removed >= 0 AND duplicates_removed <= records_identified)",
+            name="duplicates_within_identified",
+        ),
+        sa.CheckConstraint("(format = 'reported') = (content_hash IS NULL)", name="file_has_content_hash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", ondelete="CASCADE", index=True)
+    source: str = Field(max_length=120)
+    file_name: str = Field(default="", max_length=300)
+    format: str = Field(max_length=12)
+    content_hash: str | None = Field(default=None, max_length=64)
+    records_identified: int = Field(default=0)
+    duplicates_removed: int | None = Field(default=None)
+    actor: str = Field(default="", max_length=80)
+    imported_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewPaper(SQLModel, table=True):
+    """A paper identified for a review by an import: the review's records once duplicates are removed."""
+
+    __tablename__ = "review_paper"
+
+    review_id: int = Field(foreign_key="review.id", primary_key=True, ondelete="CASCADE")
+    paper_id: int = Field(foreign_key="paper.id", primary_key=True, ondelete="CASCADE", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="import_batch.id", ondelete="SET NULL", index=True)
+    added_at: datetime = Field(default_factory=utcnow)
 
 
 # --------------------------------------------------------------------------------------------------

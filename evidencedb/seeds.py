@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from evidencedb import curation, queries
 from evidencedb.errors import DuplicateError, EvidenceDBError, ValidationError
-from evidencedb.models import Screening
+from evidencedb.models import ImportBatch, Review, Screening
 from evidencedb.resources import bundled_dir, data_file
 from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
 from evidencedb.scoring import Scheme
@@ -163,6 +163,7 @@ def load_review(seed: _SeedReview, *, session: Session, report: SeedReport) -> N
         )
         report.reviews_added += 1
     report.reviews.append(seed.slug)
+    _record_reported_identification(review, seed.meta.get("prisma") or {}, session=session)
     for marker in seed.biomarkers:
         if queries.find_biomarker(marker.name, session=session) is None:
             curation.add_biomarker(marker, session=session, actor=SEED_ACTOR)
@@ -191,6 +192,20 @@ def load_review(seed: _SeedReview, *, session: Session, report: SeedReport) -> N
         added = True
     if added or report.reviews_added:
         curation.refresh_review(review, session=session)
+
+
+def _record_reported_identification(review: Review, prisma: dict[str, Any], *, session: Session) -> None:
+    """Store the records a published review reports identifying (and from where), once."""
+    n, sources = prisma.get("records_identified"), prisma.get("sources")
+    if n is None or not sources:
+        return
+    if any(b.format == "reported" for b in queries.list_import_batches(review, session=session)):
+        return
+    assert review.id is not None
+    source = ", ".join(str(s) for s in sources) if isinstance(sources, list) else str(sources)
+    session.add(ImportBatch(review_id=review.id, source=source[:120], format="reported",
+                            records_identified=int(n), actor=SEED_ACTOR))
+    session.flush()
 
 
 def load_seeds(*, session: Session, directory: Path | None = None) -> SeedReport:

@@ -74,7 +74,7 @@ def test_each_write_refreshes_only_what_it_touches_and_stays_fresh(engine: Engin
         assert tracker.changes == []  # a conflicting finding adds nothing
         with curation.track_grades(review, session=session) as tracker:
             curation.update_finding(no, {"association": "supports"}, session=session)
-        assert [str(c) for c in tracker.changes] == ["MRD 1.000 C → 1.500 C"]
+        assert [str(c) for c in tracker.changes] == ["MRD 1.0 C → 1.5 C"]
         assert _grade(session, review, "MRD") == (Decimal("1.5"), "C", 2, "efficacy")
         study_b = queries.find_study(review.id, "b", session=session)
         assert study_b is not None

@@ -43,7 +43,8 @@ try:
     main(['--db', sys.argv[1], 'markers', '--format', 'json'])
 except SystemExit:
     pass
-heavy = sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'pandas', 'yaml', 'textual'})
+heavy = sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'pandas', 'yaml', 'textual', 'rispy',
+                                                       'bibtexparser', 'Bio', 'matplotlib'})
 print('HEAVY:' + ','.join(heavy))
 """
 

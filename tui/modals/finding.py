@@ -76,6 +76,7 @@ class FindingModal(ModalScreen[FindingDraft | None]):
         self.draft = draft
         self.known = {term.lower(): name for term, name, _ in vocabulary}
         self.suggester = SuggestFromList(sorted({t for t, _, _ in vocabulary}), case_sensitive=False)
+        self.touched: set[str] = set()
 
     def compose(self) -> ComposeResult:
         values = dict(self.draft.values) if self.draft else {"status": "draft"}
@@ -110,15 +111,16 @@ class FindingModal(ModalScreen[FindingDraft | None]):
     def _update_new_marker(self) -> None:
         self.query_one("#field-new_category").display = self._is_new_marker()
 
-    def validate(self) -> bool:
-        """Mark every invalid field; ``True`` when the finding can be kept."""
+    def validate(self, *, show_all: bool = True) -> bool:
+        """Mark invalid fields (all, or only those already visited); ``True`` when the finding can be kept."""
         errors = field_errors(FindingIn, finding_changes(self.values()))
         new_marker = self._is_new_marker()
         category = self.query_one("#field-new_category", FormField).value
         if new_marker and not category:
             errors["new_category"] = "a new biomarker needs its category"
         for f in self.query(FormField):
-            f.error = errors.get(f.field_name, "")
+            if show_all or f.field_name in self.touched:
+                f.error = errors.get(f.field_name, "")
         self.query_one("#finding-note", Static).update(errors.get("", ""))
         return not errors
 
@@ -129,8 +131,10 @@ class FindingModal(ModalScreen[FindingDraft | None]):
 
     @on(Input.Blurred)
     @on(Select.Changed)
-    def _check(self) -> None:
-        self.validate()
+    def _check(self, event: Input.Blurred | Select.Changed) -> None:
+        widget = event.input if isinstance(event, Input.Blurred) else event.select
+        self.touched.add((widget.id or "").removeprefix("input-"))
+        self.validate(show_all=False)
 
     @on(Button.Pressed, "#ok")
     def action_ok(self) -> None:

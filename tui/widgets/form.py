@@ -28,6 +28,8 @@ def field_errors(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, s
             loc = item.get("loc", ())
             key = str(loc[0]) if loc else ""
             message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+            if key and data.get(key) in (None, ""):
+                message = "is required"
             errors.setdefault(key, message)
         return errors
     return {}

@@ -1,0 +1,220 @@
+"""Importing a citation file into a review: duplicates found, reported and never stored twice.
+
+Why this module exists: a systematic review's search yields the same paper from several databases
+(and sometimes twice from one). PRISMA 2020 asks how many records each source gave and how many
+duplicates were removed; the database must hold each paper once. This module matches every record of
+a file against the file itself and against the stored papers (DOI case-insensitively, PMID, then
+normalised title + year), validates everything, and only then writes, in the caller's transaction:
+the new papers (through :func:`evidencedb.curation.add_paper`), the review's links to them, and one
+import batch with the PRISMA counts. Importing the same file into the same review again adds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session
+
+from evidencedb import curation, queries
+from evidencedb.citations import CitationFile, CitationFileError, CitationRecord, read_citations, title_key
+from evidencedb.errors import ValidationError
+from evidencedb.models import AuditLog, ImportBatch, Paper, ReviewPaper
+from evidencedb.schemas import PaperIn
+
+#: Where a duplicate's original is: earlier in the same file, among the review's papers, or only
+#: elsewhere in the database (a paper of another review, now also identified for this one).
+DUPLICATE_KINDS: tuple[str, ...] = ("file", "review", "database")
+_DEFAULT_SOURCE = {"medline": "PubMed", "pubmed-xml": "PubMed"}
+
+
+@dataclass(frozen=True)
+class DuplicateRecord:
+    """A record that is not stored because the same paper is already known, and how it was recognised."""
+
+    place: str
+    title: str
+    key: str
+    value: str
+    kind: str
+    paper_id: int | None
+    original: str
+
+    def __str__(self) -> str:
+        return f"{self.place}: same {self.key} ({self.value}) as {self.original}"
+
+
+@dataclass(frozen=True)
+class CitationImportReport:
+    """What an import of a citation file added (or, for a dry run, would add) and what it recognised.
+
+    ``duplicates_removed`` (duplicates within the file or of the review's own papers) is what PRISMA
+    2020 reports; records matching a paper stored only for another review are ``linked``: they are
+    records of this review too, but the paper is not stored twice.
+    """
+
+    file: str
+    format: str
+    review: str
+    source: str
+    records_read: int
+    added: int
+    linked: int
+    duplicates: tuple[DuplicateRecord, ...]
+    warnings: tuple[str, ...] = ()
+    dry_run: bool = False
+    batch_id: int | None = None
+    already_imported: str | None = None
+
+    @property
+    def duplicates_removed(self) -> int:
+        """Records removed as duplicates in PRISMA's sense (same file or the review's own papers)."""
+        return sum(1 for d in self.duplicates if d.kind != "database")
+
+    @property
+    def duplicates_by_key(self) -> dict[str, int]:
+        """How many records were recognised by each key (``doi``, ``pmid``, ``title+year``)."""
+        return dict(Counter(d.key for d in self.duplicates))
+
+
+@dataclass
+class _Index:
+    """Keys of the papers a record may duplicate: DOI, PMID and (title key, year)."""
+
+    doi: dict[str, tuple[int | None, str, str | None, str | None]]
+    pmid: dict[str, tuple[int | None, str, str | None, str | None]]
+    title: dict[tuple[str, int | None], list[tuple[int | None, str, str | None, str | None]]]
+
+    def add(self, ref: tuple[int | None, str, str | None, str | None], doi: str | None, pmid: str | None,
+            title: str, year: int | None) -> None:
+        if doi:
+            self.doi.setdefault(doi.lower(), ref)
+        if pmid:
+            self.pmid.setdefault(pmid, ref)
+        self.title.setdefault((title_key(title), year), []).append(ref)
+
+    def match(self, record: CitationRecord) -> tuple[str, str, tuple[int | None, str, str | None, str | None]] | None:
+        if record.doi and record.doi in self.doi:
+            return "doi", record.doi, self.doi[record.doi]
+        if record.pmid and record.pmid in self.pmid:
+            return "pmid", record.pmid, self.pmid[record.pmid]
+        for ref in self.title.get((title_key(record.title), record.year), []):
+            _, _, doi, pmid = ref
+            # Same title and year but different identifiers: two papers (a reply, an erratum), not one.
+            if (record.doi and doi and record.doi != doi) or (record.pmid and pmid and record.pmid != pmid):
+                continue
+            return "title+year", f"{record.title[:60]} {record.year or ''}".strip(), ref
+        return None
+
+
+def _validate(cf: CitationFile) -> list[PaperIn]:
+    papers = []
+    for record in cf.records:
+        try:
+            papers.append(curation.validate(PaperIn, record.paper_fields()))
+        except ValidationError as exc:
+            raise CitationFileError(cf.name, record.place, str(exc)) from None
+    return papers
+
+
+def _source_name(cf: CitationFile, path: Path, source: str | None) -> str:
+    name = (source or cf.database or _DEFAULT_SOURCE.get(cf.format) or path.stem).strip()
+    if not name or len(name) > 120:
+        raise ValidationError(f"source name must be 1 to 120 characters, got {name!r}")
+    return name
+
+
+def import_citations(path: Path, *, session: Session, review_slug: str | None = None, dry_run: bool = False,
+                     actor: str = "", source: str | None = None, fmt: str | None = None) -> CitationImportReport:
+    """Read a citation file and add its new papers to a review, reporting every duplicate.
+
+    Every record is read and validated before anything is written; a malformed file or record stops
+    the import with one error naming the file and the place. Duplicates (same DOI, PMID, or
+    normalised title and year) are reported with the paper they duplicate and never stored twice.
+
+    Args:
+        path: a ``.ris``, ``.bib``, ``.nbib``/``.txt`` (MEDLINE) or ``.xml`` (PubMed) file.
+        review_slug: the review (default: the first review).
+        dry_run: report what would be added; write nothing.
+        actor: recorded in the audit log.
+        source: the PRISMA source name (default: the database the file names, "PubMed" for PubMed
+            formats, else the file's stem).
+        fmt: ``ris``, ``bibtex``, ``medline`` or ``pubmed-xml`` instead of guessing from the extension.
+
+    Raises:
+        CitationFileError: the file or one of its records is malformed; nothing is written.
+        NotFoundError: no such review.
+    """
+    path = Path(path)
+    cf = read_citations(path, fmt)
+    review = queries.get_review(review_slug, session=session)
+    assert review.id is not None
+    name = _source_name(cf, path, source)
+    papers = _validate(cf)
+    previous = queries.find_import_batch(review, cf.content_hash, session=session)
+    if previous is not None:
+        when = f"{previous.imported_at:%Y-%m-%d %H:%M}" if previous.imported_at else "before"
+        return CitationImportReport(cf.name, cf.format, review.slug, previous.source, len(cf.records), 0, 0, (),
+                                    cf.warnings, dry_run, previous.id,
+                                    f"batch {previous.id} ({previous.file_name}, {when})")
+
+    in_review = queries.review_paper_ids(review, session=session)
+    stored = queries.find_papers(dois=[r.doi for r in cf.records if r.doi],
+                                 pmids=[r.pmid for r in cf.records if r.pmid],
+                                 years=[r.year for r in cf.records], session=session)
+    known = _Index({}, {}, {})
+    for paper in stored:
+        known.add((paper.id, f"paper {paper.id}", paper.doi, paper.pmid), paper.doi, paper.pmid, paper.title,
+                  paper.year)
+    in_file = _Index({}, {}, {})
+    new: list[tuple[CitationRecord, PaperIn]] = []
+    link: list[int] = []
+    duplicates: list[DuplicateRecord] = []
+    for record, paper_in in zip(cf.records, papers, strict=True):
+        hit = in_file.match(record)
+        if hit is not None:
+            key, value, (paper_id, where, _, _) = hit
+            duplicates.append(DuplicateRecord(record.place, record.title, key, value, "file", paper_id,
+                                              f"{where} of this file"))
+            continue
+        hit = known.match(record)
+        ref: tuple[int | None, str, str | None, str | None] = (None, record.place.split(" (")[0], record.doi,
+                                                                record.pmid)
+        if hit is not None:
+            key, value, (paper_id, where, doi, pmid) = hit
+            assert paper_id is not None
+            kind = "review" if paper_id in in_review else "database"
+            note = f"in review {review.slug}" if kind == "review" else "stored for another review"
+            duplicates.append(DuplicateRecord(record.place, record.title, key, value, kind, paper_id,
+                                              f"{where} ({note})"))
+            if kind == "database":
+                link.append(paper_id)
+                in_review.add(paper_id)
+            ref = (paper_id, where, doi, pmid)
+        else:
+            new.append((record, paper_in))
+        in_file.add(ref, record.doi, record.pmid, record.title, record.year)
+
+    report = CitationImportReport(cf.name, cf.format, review.slug, name, len(cf.records), len(new), len(link),
+                                  tuple(duplicates), cf.warnings, dry_run)
+    if dry_run:
+        return report
+    batch = ImportBatch(review_id=review.id, source=name, file_name=cf.name[:300], format=cf.format,
+                        content_hash=cf.content_hash, records_identified=len(cf.records),
+                        duplicates_removed=report.duplicates_removed, actor=actor[:80])
+    session.add(batch)
+    session.flush()
+    assert batch.id is not None
+    added: list[Paper] = [curation.add_paper(p, session=session, actor=actor) for _, p in new]
+    for paper_id in [p.id for p in added] + link:
+        assert paper_id is not None
+        session.add(ReviewPaper(review_id=review.id, paper_id=paper_id, batch_id=batch.id))
+    session.add(AuditLog(actor=actor[:80], action="import", table_name="import_batch", row_key=str(batch.id),
+                         new=json.dumps({"review": review.slug, "file": cf.name, "format": cf.format, "source": name,
+                                         "records": len(cf.records), "added": len(added), "linked": len(link),
+                                         "duplicates_removed": report.duplicates_removed}, ensure_ascii=False)))
+    session.flush()
+    return CitationImportReport(cf.name, cf.format, review.slug, name, len(cf.records), len(added), len(link),
+                                tuple(duplicates), cf.warnings, False, batch.id)
