@@ -17,8 +17,6 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tui.screens.markers import MarkersScreen
-from tui.screens.scheme import SchemeScreen
-from tui.screens.studies import StudiesScreen
 from tui.store import Store
 
 if TYPE_CHECKING:
@@ -38,12 +36,24 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _screen(name: str) -> Screen[Any]:
+    """Screens other than the leaderboard are imported when first opened (a faster first paint)."""
+    if name == "studies":
+        from tui.screens.studies import StudiesScreen
+
+        return StudiesScreen()
+    from tui.screens.scheme import SchemeScreen
+
+    return SchemeScreen()
+
+
 class EvidenceApp(App[None]):
     """Keyboard-first curation of an evidence database."""
 
     CSS_PATH = "app.tcss"
     TITLE = "EvidenceDB"
-    MODES: ClassVar[dict[str, Any]] = {"markers": MarkersScreen, "studies": StudiesScreen, "scheme": SchemeScreen}
+    MODES: ClassVar[dict[str, Any]] = {"markers": MarkersScreen, "studies": lambda: _screen("studies"),
+                                       "scheme": lambda: _screen("scheme")}
     DEFAULT_MODE = "markers"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "switch_mode('markers')", "Markers", id="app.markers", tooltip="The graded biomarkers"),

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from evidencedb import curation, queries
+from evidencedb import queries
 from evidencedb.db import make_engine, session_scope
 from evidencedb.errors import ValidationError
 
@@ -259,6 +259,7 @@ class Store:
         Raises:
             EvidenceDBError: anything invalid; nothing is written.
         """
+        from evidencedb import curation
         from evidencedb.models import Finding, Paper, Study
         from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
 
@@ -331,6 +332,8 @@ class Store:
 
     def regrade(self, review: str) -> tuple[GradeChange, ...]:
         """Rebuild a review's evidence tallies and grades from its findings; report what moved."""
+        from evidencedb import curation
+
         with session_scope(self.engine, write=True) as session:
             r = queries.get_review(review, session=session)
             with curation.track_grades(r, session=session) as tracker:

@@ -42,15 +42,19 @@ from evidencedb.scoring import Scheme
 CATEGORIES = ["efficacy", "toxicity"]
 
 
-def build(path: Path, n_findings: int, seed: int = 7) -> None:
-    """Create the synthetic database with set-based inserts (this is setup, not measured)."""
+def build(path: Path, n_findings: int, seed: int = 7, n_markers: int | None = None) -> None:
+    """Create the synthetic database with set-based inserts (this is setup, not measured).
+
+    Args:
+        n_markers: biomarkers to spread the findings over (default: one per 500 findings).
+    """
     rnd = random.Random(seed)
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
     scheme = Scheme.from_file(data_file("ke-zhou-2025.json"))
     designs = sorted(scheme.designs)
     n_studies = max(1, n_findings // 10)
-    n_markers = max(1, n_findings // 500)
+    n_markers = n_markers or max(1, n_findings // 500)
     now = datetime.now(UTC).isoformat(sep=" ")
     with session_scope(engine, write=True) as session:
         row = curation.ensure_scheme(scheme, session=session)

@@ -1,20 +1,22 @@
 """The home screen: graded biomarkers of a review, strongest first, paged from SQL.
 
 Why paged: a DataTable takes seconds to paint 100k rows, so the table only ever holds one page; the
-filter, sort and level choice go into the SQL query, and every keystroke reloads one page in a worker
-(only the latest of a burst is kept: the worker is exclusive).
+filter, sort and level choice go into the SQL query (LIMIT/OFFSET), and every keystroke reloads one
+page of a few milliseconds.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on, work
+from sqlalchemy.exc import SQLAlchemyError
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
+from evidencedb.errors import EvidenceDBError
 from evidencedb.queries import MARKER_ORDERS
 from evidencedb.scoring import score_text
 from tui.screens.base import EvidenceScreen
@@ -76,18 +78,23 @@ class MarkersScreen(EvidenceScreen):
     # ------------------------------------------------------------------ loading
 
     def reload(self, *, keep_offset: bool = False) -> None:
-        """Load the current page from SQL in a worker."""
+        """Load the current page from SQL.
+
+        One page is a LIMIT query of a few milliseconds, so it runs right here: a worker thread's
+        hand-off back to the event loop would cost more than the query and delay the table.
+        """
         if not keep_offset:
             self.row_offset = 0
         level = self.query_one("#level-select", Select).value
-        self._load(self.query_one("#marker-search", Input).value, None if level is Select.NULL else str(level),
-                   self.order, self.descending, self.row_offset)
-
-    @work(thread=True, exclusive=True, group="markers", exit_on_error=False)
-    def _load(self, search: str, level: str | None, order: str, descending: bool | None, offset: int) -> None:
-        page = self.app.store.markers(self.app.review, search=search, min_level=level,  # type: ignore[attr-defined]
-                                      order=order, descending=descending, limit=PAGE_SIZE, offset=offset)
-        self.app.call_from_thread(self.show_page, page)
+        try:
+            page = self.app.store.markers(  # type: ignore[attr-defined]
+                self.app.review, search=self.query_one("#marker-search", Input).value,  # type: ignore[attr-defined]
+                min_level=None if level is Select.NULL else str(level), order=self.order,
+                descending=self.descending, limit=PAGE_SIZE, offset=self.row_offset)
+        except (EvidenceDBError, SQLAlchemyError) as exc:
+            self.app.report_error(exc)  # type: ignore[attr-defined]
+            return
+        self.show_page(page)
 
     def show_page(self, page: MarkerPage) -> None:
         """Put one page into the table (keeps the cursor row where it can)."""

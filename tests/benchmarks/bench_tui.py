@@ -1,0 +1,126 @@
+"""TUI benchmark on a synthetic SQLite database (run on demand, not part of the test suite).
+
+Builds N findings over N/10 studies and M biomarkers (default 100,000 and 2,000), then measures:
+
+* first paint of the leaderboard as a whole process: a fresh interpreter imports the CLI and the app,
+  opens the database, runs the app headless and exits once the first page of the leaderboard is in the
+  table and rendered; compared with ``python -c "import textual.app, sqlmodel"`` (median of runs);
+* filter latency: in one running app, the time from a keystroke in the filter box to the leaderboard
+  table holding the new page (the query runs in SQL with LIMIT; the table never holds more than a page).
+
+Prints a table, then one JSON line with ``first_paint_ratio`` and ``filter_p95_ms``.
+
+Usage: python tests/benchmarks/bench_tui.py [--findings 100000] [--markers 2000] [--db PATH] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_grading import build  # noqa: E402
+
+FIRST_PAINT = """
+import sys
+import evidencedb.cli  # the command's own imports
+from tui.app import create_app
+
+async def first_paint(pilot):
+    table = pilot.app.screen.query_one("#marker-table")
+    while table.row_count == 0:
+        await pilot.pause(0.002)
+    await pilot.pause()  # one more frame: the page is rendered
+    pilot.app.exit(table.row_count)
+
+app = create_app(sys.argv[1])
+rows = app.run(headless=True, size=(120, 40), auto_pilot=first_paint)
+sys.exit(0 if rows else 3)
+"""
+
+
+def process_seconds(args: list[str], repeat: int) -> float:
+    """Median wall time of a whole process."""
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(args, check=True, capture_output=True)
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+async def filter_latencies(db: str, terms: list[str]) -> list[float]:
+    """Seconds from each filter keystroke to the table holding the page for it."""
+    from textual.widgets import DataTable, Input
+
+    from tui.app import create_app
+    from tui.screens.markers import MarkersScreen
+
+    app = create_app(db)
+    latencies: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        assert isinstance(screen, MarkersScreen)
+        table = screen.query_one("#marker-table", DataTable)
+        search = screen.query_one("#marker-search", Input)
+        for term in terms:
+            search.value = ""
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            search.focus()
+            for ch in term:
+                shown = screen.page
+                start = time.perf_counter()
+                await pilot.press(ch)
+                while screen.page is shown or screen.page is None or screen.page.rows and (
+                        table.row_count != len(screen.page.rows)):
+                    await asyncio.sleep(0.0005)
+                latencies.append(time.perf_counter() - start)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--findings", type=int, default=100_000)
+    parser.add_argument("--markers", type=int, default=2_000)
+    parser.add_argument("--db", type=Path, help="database file to build (default: a temporary file)")
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    path = args.db or Path(tempfile.mkdtemp()) / "bench-tui.db"
+    if not path.exists():
+        t = time.perf_counter()
+        build(path, args.findings, n_markers=args.markers)
+        print(f"built {path} ({args.findings:,} findings, {args.markers:,} biomarkers) in "
+              f"{time.perf_counter() - t:.1f} s")
+    db = f"sqlite:///{path}"
+    baseline = process_seconds([sys.executable, "-c", "import textual.app, sqlmodel"], args.repeat)
+    paint = process_seconds([sys.executable, "-c", FIRST_PAINT, db], args.repeat)
+    terms = ["marker-01", "marker-019", "00", "7", "marker-0000", "zz", "marker-1999"]
+    latencies = asyncio.run(filter_latencies(db, terms))
+    ms = sorted(x * 1000 for x in latencies)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    print(f"{'measure':48} {'result':>12}")
+    print(f"{'import textual.app, sqlmodel (process)':48} {baseline * 1000:10.0f} ms")
+    print(f"{'first paint of the leaderboard (process)':48} {paint * 1000:10.0f} ms")
+    print(f"{'ratio (target ≤ 1.5)':48} {paint / baseline:12.2f}")
+    print(f"{'filter keystroke → table, median':48} {statistics.median(ms):10.1f} ms")
+    print(f"{'filter keystroke → table, p95 (target ≤ 100)':48} {p95:10.1f} ms")
+    print(f"{'filter keystroke → table, max':48} {ms[-1]:10.1f} ms   ({len(ms)} keystrokes)")
+    print(json.dumps({"findings": args.findings, "markers": args.markers, "baseline_ms": round(baseline * 1000),
+                      "first_paint_ms": round(paint * 1000), "first_paint_ratio": round(paint / baseline, 2),
+                      "filter_median_ms": round(statistics.median(ms), 1), "filter_p95_ms": round(p95, 1),
+                      "filter_max_ms": round(ms[-1], 1)}))
+
+
+if __name__ == "__main__":
+    main()
