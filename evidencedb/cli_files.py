@@ -45,14 +45,18 @@ def import_(path: Annotated[Path, typer.Argument(help="Citation file (.ris .bib 
     if not is_sheet:
         _import_citations(path, review, dry_run, curator, fmt.value if fmt else None, source)
         return
-    with _session(write=True) as session:
-        report = sheet.import_sheet(path, session=session, review_slug=review, dry_run=dry_run, actor=curator)
-    verb = "would add" if report.dry_run else "added"
-    typer.echo(f"{report.source}: {report.rows} rows; {verb} {report.studies_added} studies, "
-               f"{report.findings_added} findings, {len(report.biomarkers_added)} biomarkers"
-               + (f" ({', '.join(report.biomarkers_added)})" if report.biomarkers_added else "")
-               + (f"; {report.findings_present} findings already present" if report.findings_present else "")
-               + f" → review {report.review}")
+    from evidencedb.errors import ImportValidationError
+
+    try:
+        with _session(write=True) as session:
+            report = sheet.import_sheet(path, session=session, review_slug=review, dry_run=dry_run, actor=curator)
+    except ImportValidationError as exc:  # every bad row on stderr; then the one-line error
+        for problem in exc.problems:
+            typer.echo(f"{exc.source}: {problem}", err=True)
+        raise
+    typer.echo(report.summary())
+    for change in report.changes:
+        typer.echo(f"  {'would change' if report.dry_run else 'changed'} {change}")
 
 
 def _import_citations(path: Path, review: str | None, dry_run: bool, actor: str, fmt: str | None,
@@ -122,12 +126,27 @@ def export(table: Annotated[Table, typer.Argument(help="studies, findings, grade
 
 
 @app.command()
-def template(path: Annotated[Path, typer.Argument(help="Where to write the empty sheet (.csv).")]) -> None:
-    """Write an empty extraction sheet with every column and one example row."""
+def template(path: Annotated[Path, typer.Argument(help="Where to write the empty sheet (.csv or .xlsx).")],
+             review: Annotated[str | None, typer.Option("--review", "-r", help="Offer the designs of this review's "
+                                                        "scheme (default: the bundled ke-zhou-2025 scheme).")]
+             = None) -> None:
+    """Write an empty extraction sheet: every column, allowed values, one example row.
+
+    .csv writes the sheet and NAME.columns.txt describing the columns; .xlsx writes drop-down lists
+    for columns with allowed values and a "columns" worksheet describing every column.
+    """
     from evidencedb import sheet
 
-    sheet.write_template(path)
-    typer.echo(f"wrote {path} (allowed values in {path.with_suffix('.columns.txt')})")
+    designs: list[str] = []
+    if review is not None:
+        from evidencedb import queries
+
+        with _session() as session:
+            r = queries.get_review(review, session=session)
+            designs = sorted(queries.load_scheme(queries.get_scheme(None, session=session, review=r),
+                                                 session=session).designs)
+    written = sheet.write_template(path, designs=designs)
+    typer.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 
 @app.command()
