@@ -98,7 +98,7 @@ class Table(str, Enum):
 def export(table: Annotated[Table, typer.Argument(help="studies, findings, grades, markers, summary or figures.")],
            path: Annotated[Path, typer.Argument(help="File: .csv, .xlsx, .json or .md; for figures a directory.")],
            review: ReviewOpt = None, scheme: SchemeOpt = None) -> None:
-    """Export a table (format from the file's extension) or Figure 3 (figures DIR → figure3.png, figure3.svg).
+    """Export a table (format from the file's extension) or the figures (DIR → figure3 and prisma, PNG and SVG).
 
     findings is the extraction sheet (it imports back); grades has one row per biomarker × study with
     each study's contribution; summary is the review's Table 1.
@@ -107,14 +107,18 @@ def export(table: Annotated[Table, typer.Argument(help="studies, findings, grade
     from evidencedb import queries
 
     if table is Table.figures:
-        from evidencedb import figures
+        from evidencedb import figures, prisma
 
         with _session() as session:
             r = queries.get_review(review, session=session)
             s = queries.get_scheme(scheme, session=session, review=r)
             data = figures.figure3_data(r, session=session, scheme=s)
+            flow = prisma.prisma_counts(r, session=session)
         for written in figures.draw_figure3(data, path):
             typer.echo(str(written))
+        for suffix in (".png", ".svg"):
+            prisma.draw_prisma(flow, path / f"prisma{suffix}")
+            typer.echo(str(path / f"prisma{suffix}"))
         return
     exporting.format_of(path)
     with _session() as session:

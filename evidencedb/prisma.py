@@ -134,7 +134,8 @@ def diagram_boxes(counts: PrismaCounts) -> tuple[DrawnBox, ...]:
         reasons = "".join(f"\n  {r} (n = {_n(n)})" for r, n in counts.excluded_full_text.items())
         excluded_full = sum(counts.excluded_full_text.values())
     return (
-        DrawnBox("identified", f"Records identified from databases\n(n = {_n(counts.identified_total)}):{sources}",
+        DrawnBox("identified", f"Records identified from databases\n(n = {_n(counts.identified_total)})"
+                 + (f":{sources}" if sources else ""),
                  counts.identified_total),
         DrawnBox("duplicates", f"Records removed before screening:\n  duplicate records (n = "
                  f"{_n(counts.duplicates_removed)})", counts.duplicates_removed),

@@ -164,8 +164,10 @@ def test_cli_export_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, "--db", db, "export", "figures", str(out_dir), "--scheme", "ke-zhou-2025")
     assert code == 0, err
-    assert out.splitlines() == [str(out_dir / "figure3.png"), str(out_dir / "figure3.svg")]
-    assert (out_dir / "figure3.png").stat().st_size > 10_000
+    names = ["figure3.png", "figure3.svg", "prisma.png", "prisma.svg"]
+    assert out.splitlines() == [str(out_dir / name) for name in names]
+    assert all((out_dir / name).stat().st_size > 5_000 for name in names)
+    assert "(n = 626)" in (out_dir / "prisma.svg").read_text(encoding="utf-8")
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     code, _, err = run(capsys, "--db", db, "export", "figures", str(blocker))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -309,3 +310,59 @@ async def test_a_locked_database_is_a_notification_and_nothing_is_written(
     with session_scope(seeded) as session:
         review = queries.get_review(None, session=session)
         assert queries.find_study(review.id, "locked-2025", session=session) is None
+
+
+async def test_palette_runs_a_regrade_in_a_worker(app: EvidenceApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Regrade review")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangesModal)
+        assert app.screen.title_text == "Regraded ke-zhou-2025" and app.screen.changes == ()
+
+
+async def test_help_lists_every_screens_bindings(app: EvidenceApp) -> None:
+    from tui.screens.help import binding_rows
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        table = app.screen.query_one("#help-table", DataTable)
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert rows == [list(r) for r in binding_rows()]
+        assert ["curate", "ctrl+s", "Save", "Validate and save everything in one transaction"] in rows
+        assert {r[0] for r in rows} >= {"everywhere", "leaderboard", "marker", "studies", "curate", "finding"}
+
+
+async def test_import_a_sheet_from_the_tui(app: EvidenceApp, seeded: Engine, tmp_path: Path) -> None:
+    sheet = tmp_path / "new.csv"
+    sheet.write_text(
+        "study_id,citation,year,design,n_patients,biomarker,outcome,outcome_category,association\n"
+        "roe-2026,Roe R et al. Test J 2026,2026,single-arm phase II trial,20,ferritin,CRS,toxicity,supports\n",
+        encoding="utf-8")
+    before = grade_of(seeded, "ferritin")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        app.screen.query_one("#import-path", Input).value = str(sheet)
+        await pilot.press("enter")
+        await settle(pilot)
+        result = str(app.screen.query_one("#import-result").render())
+        assert result.startswith("Imported new.csv"), result
+    assert before is not None and grade_of(seeded, "ferritin") == (before[0] + 1, "B")
+
+
+def test_tui_command_on_an_uninitialised_database_is_one_line(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from evidencedb.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--db", str(tmp_path / "empty.db"), "tui"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 1 and err.count("\n") == 1 and "evidencedb init" in err
