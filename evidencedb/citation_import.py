@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from evidencedb import curation, queries
+from evidencedb import papers as paper_reads
 from evidencedb.citations import CitationFile, CitationFileError, CitationRecord, read_citations, title_key
 from evidencedb.errors import ValidationError
 from evidencedb.models import AuditLog, ImportBatch, Paper, ReviewPaper
@@ -153,15 +154,15 @@ def import_citations(path: Path, *, session: Session, review_slug: str | None = 
     assert review.id is not None
     name = _source_name(cf, path, source)
     papers = _validate(cf)
-    previous = queries.find_import_batch(review, cf.content_hash, session=session)
+    previous = paper_reads.find_import_batch(review, cf.content_hash, session=session)
     if previous is not None:
         when = f"{previous.imported_at:%Y-%m-%d %H:%M}" if previous.imported_at else "before"
         return CitationImportReport(cf.name, cf.format, review.slug, previous.source, len(cf.records), 0, 0, (),
                                     cf.warnings, dry_run, previous.id,
                                     f"batch {previous.id} ({previous.file_name}, {when})")
 
-    in_review = queries.review_paper_ids(review, session=session)
-    stored = queries.find_papers(dois=[r.doi for r in cf.records if r.doi],
+    in_review = paper_reads.review_paper_ids(review, session=session)
+    stored = paper_reads.find_papers(dois=[r.doi for r in cf.records if r.doi],
                                  pmids=[r.pmid for r in cf.records if r.pmid],
                                  years=[r.year for r in cf.records], session=session)
     known = _Index({}, {}, {})

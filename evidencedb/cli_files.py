@@ -156,11 +156,12 @@ def template(path: Annotated[Path, typer.Argument(help="Where to write the empty
 @app.command()
 def papers(review: ReviewOpt = None, fmt: FormatOpt = Format.table) -> None:
     """Papers of a review: identified by citation imports, screened, or reporting an included study."""
+    from evidencedb import papers as paper_reads
     from evidencedb import queries
 
     with _session() as session:
         r = queries.get_review(review, session=session)
-        rows = queries.list_papers(r, session=session)
+        rows = paper_reads.list_papers(r, session=session)
     emit([{"paper_id": p.paper_id, "doi": p.doi, "pmid": p.pmid, "title": p.title, "year": p.year,
            "authors": p.authors, "journal": p.journal, "sources": p.sources, "study": p.study} for p in rows],
          fmt, title=f"Papers of {r.slug}")

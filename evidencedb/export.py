@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from evidencedb import queries
+from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
 from evidencedb.models import Review, ScoringScheme
 
@@ -103,8 +103,8 @@ def grade_rows(review: Review, *, session: Session, scheme: ScoringScheme | None
     """
     scheme = scheme or queries.get_scheme(None, session=session, review=review)
     label = f"{scheme.name}@{scheme.version}"
-    by_marker: dict[str, list[queries.ContributionRow]] = {}
-    for c in queries.grade_contributions(review, session=session, scheme=scheme):
+    by_marker: dict[str, list[reports.ContributionRow]] = {}
+    for c in reports.grade_contributions(review, session=session, scheme=scheme):
         by_marker.setdefault(c.biomarker, []).append(c)
     rows = []
     for m in queries.list_markers(review, session=session, scheme=scheme):
@@ -131,7 +131,7 @@ def summary_rows(review: Review, *, session: Session, scheme: ScoringScheme | No
     evidence level and class (``value`` = number of graded biomarkers). ``studies`` and ``findings``
     count what each row describes; ``value`` is text (a total, a share of the studies, or a range).
     """
-    t = queries.review_table1(review, session=session, scheme=scheme)
+    t = reports.review_table1(review, session=session, scheme=scheme)
     s = t.summary
     rows: list[dict[str, Any]] = [
         _row("review", review.title or review.slug, s.n_studies, t.n_findings, review.slug),

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from evidencedb import queries
+from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
 from evidencedb.models import Review, ScoringScheme
 from evidencedb.scoring import Level
@@ -103,7 +103,7 @@ def figure3_data(review: Review, *, session: Session, scheme: ScoringScheme | No
         counts[m.level] += 1
     top = markers[:top_n]
     sums: dict[str, dict[str, Decimal]] = {m.biomarker: {} for m in top}
-    for c in queries.grade_contributions(review, session=session, scheme=scheme):
+    for c in reports.grade_contributions(review, session=session, scheme=scheme):
         if c.supports and c.biomarker in sums and c.coefficient is not None:
             per = sums[c.biomarker]
             per[c.design] = per.get(c.design, Decimal(0)) + c.coefficient

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from sqlmodel import Session
 
-from evidencedb import curation, queries
+from evidencedb import curation, papers, queries
 from evidencedb.errors import DuplicateError, EvidenceDBError, ValidationError
 from evidencedb.models import ImportBatch, Review, Screening
 from evidencedb.resources import bundled_dir, data_file
@@ -199,7 +199,7 @@ def _record_reported_identification(review: Review, prisma: dict[str, Any], *, s
     n, sources = prisma.get("records_identified"), prisma.get("sources")
     if n is None or not sources:
         return
-    if any(b.format == "reported" for b in queries.list_import_batches(review, session=session)):
+    if any(b.format == "reported" for b in papers.list_import_batches(review, session=session)):
         return
     assert review.id is not None
     source = ", ".join(str(s) for s in sources) if isinstance(sources, list) else str(sources)

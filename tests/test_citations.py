@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from evidencedb import curation, queries
+from evidencedb import curation, papers, queries
 from evidencedb.citations import import_citations, read_citations
 from evidencedb.cli import main
 from evidencedb.db import session_scope
@@ -119,13 +119,13 @@ def test_duplicates_reported_and_stored_once(review_engine: Engine) -> None:
     assert zotero.added == 2 and zotero.duplicates_by_key == {"doi": 2, "title+year": 1}  # type: ignore[attr-defined]
     with session_scope(review_engine) as session:
         review = queries.get_review(REVIEW, session=session)
-        papers = queries.list_papers(review, session=session)
-        batches = queries.list_import_batches(review, session=session)
-    assert len(papers) == 4 + 3 + 2 == _counts(review_engine)[0]
-    assert len({p.doi for p in papers if p.doi}) == len([p for p in papers if p.doi])
+        stored = papers.list_papers(review, session=session)
+        batches = papers.list_import_batches(review, session=session)
+    assert len(stored) == 4 + 3 + 2 == _counts(review_engine)[0]
+    assert len({p.doi for p in stored if p.doi}) == len([p for p in stored if p.doi])
     assert [(b.source, b.records_identified, b.duplicates_removed) for b in batches] == [
         ("PubMed", 4, 0), ("Embase", 5, 2), ("Zotero library", 5, 3)]
-    hay = next(p for p in papers if p.pmid == "30728140")
+    hay = next(p for p in stored if p.pmid == "30728140")
     assert hay.sources == "PubMed" and hay.authors.startswith("Hay KA")
 
 
@@ -149,7 +149,7 @@ def test_paper_of_another_review_is_linked_not_duplicated(review_engine: Engine)
     assert (report.added, report.linked, report.duplicates_removed) == (3, 2, 0)
     with session_scope(review_engine) as session:
         second = queries.get_review("second", session=session)
-        assert len(queries.list_papers(second, session=session)) == 5
+        assert len(papers.list_papers(second, session=session)) == 5
     assert _counts(review_engine)[0] == 7
 
 

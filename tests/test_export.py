@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
-from evidencedb import export, queries, seeds
+from evidencedb import export, queries, reports, seeds
 from evidencedb.cli import main
 from evidencedb.db import session_scope
 from evidencedb.errors import EvidenceDBError
@@ -197,7 +197,7 @@ def test_summary_is_the_seed_table_1(review_session: tuple[Any, Any], tmp_path: 
 
 def test_table1_query_counts(review_session: tuple[Any, Any]) -> None:
     review, session = review_session
-    t1 = queries.review_table1(review, session=session)
+    t1 = reports.review_table1(review, session=session)
     assert (t1.summary.n_studies, t1.summary.n_patients, t1.n_patients_reported) == (33, 1319, 22)
     assert t1.design_groups == {"trials": 16, "retrospective cohorts": 14, "prospective cohorts": 3}
     assert (t1.patients_min, t1.patients_max, t1.n_findings) == (12, 185, 105)

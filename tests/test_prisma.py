@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from evidencedb import curation, queries, seeds
+from evidencedb import curation, papers, queries, seeds
 from evidencedb.citations import import_citations
 from evidencedb.cli import main
 from evidencedb.db import session_scope
@@ -49,7 +49,7 @@ def screened(engine: Engine) -> Engine:
         review = curation.create_review(session=session, slug=REVIEW, title="CAR-T biomarker search", scheme=scheme)
         for name in ("pubmed_medline.nbib", "embase.ris"):
             import_citations(DATA / name, session=session, review_slug=REVIEW)
-        ids = {p.pmid: p.paper_id for p in queries.list_papers(review, session=session)}
+        ids = {p.pmid: p.paper_id for p in papers.list_papers(review, session=session)}
         assert review.id is not None
         for pmid, (first, second, reason) in SCREENING.items():
             session.add(Screening(review_id=review.id, paper_id=ids[pmid], stage="title_abstract", decision=first,

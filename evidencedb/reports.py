@@ -1,0 +1,183 @@
+"""Reads for reports: every grade's per-study contributions, and a review's Table 1.
+
+Why this module exists: exports and figures ask wider questions than the CLI and the TUI; keeping them
+here keeps ``queries`` to the lookups and listings every interface shares. Counts are SQL aggregates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from evidencedb.models import (
+    Biomarker,
+    Finding,
+    Review,
+    SchemeDesign,
+    ScoringScheme,
+    Study,
+)
+from evidencedb.queries import ReviewSummary, get_scheme, review_summary
+
+
+@dataclass(frozen=True)
+class ContributionRow:
+    """One study's evidence on one biomarker: what it adds to the grade (or that it conflicts).
+
+    Attributes:
+        coefficient: the design's coefficient under the scheme; ``None`` if the scheme does not list it.
+        supports: the study has at least one finding with association "supports" (it counts once).
+        categories: outcome categories of its supporting findings (empty for a conflicting study).
+    """
+
+    biomarker: str
+    study: str
+    design: str
+    coefficient: Decimal | None
+    supports: bool
+    categories: tuple[str, ...]
+    n_findings: int
+
+
+def grade_contributions(review: Review, *, session: Session,
+                        scheme: ScoringScheme | None = None) -> list[ContributionRow]:
+    """Every study × biomarker pair of a review with its coefficient, by one GROUP BY over the findings.
+
+    Supporting studies come first within a biomarker (highest coefficient, then label), as
+    ``explain_marker`` lists them; studies with only "no association" findings follow.
+    """
+    scheme = scheme or get_scheme(None, session=session, review=review)
+    supports = Finding.association == "supports"
+    n_support = sa.func.sum(sa.case((supports, 1), else_=0))
+    n_eff = sa.func.sum(sa.case((supports & (Finding.outcome_category == "efficacy"), 1), else_=0))
+    n_tox = sa.func.sum(sa.case((supports & (Finding.outcome_category == "toxicity"), 1), else_=0))
+    q = (
+        sa.select(Biomarker.name, Study.label, Study.design, SchemeDesign.coefficient, n_support, n_eff, n_tox,
+                  sa.func.count(Finding.id))  # type: ignore[arg-type]
+        .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
+        .join(Biomarker, Biomarker.id == Finding.biomarker_id)  # type: ignore[arg-type]
+        .outerjoin(SchemeDesign, (SchemeDesign.scheme_id == scheme.id) & (SchemeDesign.design == Study.design))  # type: ignore[arg-type]
+        .where(Study.review_id == review.id)
+        .group_by(Biomarker.name, Study.label, Study.design, SchemeDesign.coefficient)
+    )
+    rows = [
+        ContributionRow(name, label, design, coefficient, bool(n_s),
+                        tuple(c for c, n in (("efficacy", n_e), ("toxicity", n_t)) if n), int(n))
+        for name, label, design, coefficient, n_s, n_e, n_t, n in session.execute(q)
+    ]
+    return sorted(rows, key=lambda r: (r.biomarker, not r.supports, -(r.coefficient or 0), r.study))
+
+
+@dataclass(frozen=True)
+class OutcomeCount:
+    """How many findings and distinct studies report an outcome."""
+
+    outcome: str
+    category: str
+    n_studies: int
+    n_findings: int
+
+
+@dataclass(frozen=True)
+class ThresholdRange:
+    """The spread of comparable thresholds: one biomarker, one outcome, one unit.
+
+    ``low``/``high`` are exact decimals (the lowest and highest value or range bound as curated).
+    """
+
+    biomarker: str
+    outcome: str
+    unit: str
+    comparators: tuple[str, ...]
+    low: Decimal
+    high: Decimal
+    n_studies: int
+    n_findings: int
+
+
+@dataclass(frozen=True)
+class ReviewTable1:
+    """A review's Table 1: the headline summary plus splits of its studies and findings."""
+
+    summary: ReviewSummary
+    n_findings: int
+    n_patients_reported: int
+    patients_min: int | None
+    patients_max: int | None
+    design_groups: dict[str, int]
+    populations: dict[str, int]
+    targets: dict[str, int]
+    products: dict[str, int]
+    outcomes: tuple[OutcomeCount, ...]
+    thresholds: tuple[ThresholdRange, ...]
+
+
+DESIGN_GROUPS = ("trials", "retrospective cohorts", "prospective cohorts", "other designs")
+NOT_REPORTED = "not reported"
+
+
+def review_table1(review: Review, *, session: Session, scheme: ScoringScheme | None = None) -> ReviewTable1:
+    """Table 1 of a review by SQL aggregates: patients, design groups, populations, targets, products, outcomes.
+
+    Design groups follow the design's name: "trial" → trials, "retrospective" → retrospective cohorts,
+    other "prospective" designs → prospective cohorts. Threshold ranges group findings by biomarker,
+    outcome and unit (normalised unit where one is stored, else the unit as written, case-insensitively);
+    their minimum and maximum are taken over exact decimals, because thresholds are stored as decimal
+    text, which SQL would order as text (or, cast on SQLite, as binary floats).
+    """
+    summary = review_summary(review, session=session, scheme=scheme)
+    in_review = Study.review_id == review.id
+    n_reported, low, high = session.execute(
+        sa.select(sa.func.count(Study.n_patients), sa.func.min(Study.n_patients), sa.func.max(Study.n_patients))
+        .where(in_review)
+    ).one()
+
+    def split(column: sa.ColumnElement[Any]) -> dict[str, int]:
+        labelled = sa.func.coalesce(column, NOT_REPORTED)
+        q = (sa.select(labelled, sa.func.count()).where(in_review).group_by(labelled)
+             .order_by(sa.func.count().desc(), labelled))
+        return {str(k): int(n) for k, n in session.execute(q)}
+
+    design = sa.func.lower(Study.design)
+    group = sa.case((design.contains("trial"), DESIGN_GROUPS[0]), (design.contains("retrospective"), DESIGN_GROUPS[1]),
+                    (design.contains("prospective"), DESIGN_GROUPS[2]), else_=DESIGN_GROUPS[3])
+    groups = dict.fromkeys(DESIGN_GROUPS[:3], 0) | split(group)
+    n_findings_col = sa.func.count(Finding.id)
+    outcomes = tuple(
+        OutcomeCount(o, c, int(s), int(n)) for o, c, s, n in session.execute(
+            sa.select(Finding.outcome, Finding.outcome_category, sa.func.count(sa.distinct(Finding.study_id)),
+                      n_findings_col)
+            .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
+            .where(in_review).group_by(Finding.outcome, Finding.outcome_category)
+            .order_by(n_findings_col.desc(), Finding.outcome)
+        )
+    )
+    n_findings = sum(o.n_findings for o in outcomes)
+    rows = session.execute(
+        sa.select(Biomarker.name, Finding.outcome, sa.func.coalesce(Finding.norm_unit, Finding.unit, ""),
+                  Finding.comparator, Finding.norm_value, Finding.threshold_value, Finding.threshold_upper,
+                  Finding.study_id)
+        .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
+        .join(Biomarker, Biomarker.id == Finding.biomarker_id)  # type: ignore[arg-type]
+        .where(in_review, Finding.threshold_value.is_not(None))  # type: ignore[union-attr]
+        .order_by(Biomarker.name, Finding.outcome, Finding.id)
+    ).all()
+    groups_of: dict[tuple[str, str, str], list[tuple[str, str, int, Decimal, Decimal]]] = {}
+    for name, outcome, unit, comparator, norm, value, upper, study_id in rows:
+        low_value = norm if norm is not None else value
+        high_value = upper if upper is not None and norm is None else low_value
+        groups_of.setdefault((name, outcome, unit.strip().lower()), []).append(
+            (unit, comparator, study_id, low_value, high_value))
+    thresholds = tuple(
+        ThresholdRange(name, outcome, items[0][0], tuple(sorted({i[1] for i in items})), min(i[3] for i in items),
+                       max(i[4] for i in items), len({i[2] for i in items}), len(items))
+        for (name, outcome, _), items in groups_of.items()
+    )
+    return ReviewTable1(summary, n_findings, int(n_reported), low, high, groups, split(Study.population),
+                        split(Study.target), split(Study.product), outcomes, thresholds)
+
+
