@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from evidencedb import units
 from evidencedb.models import (
     ANALYSES,
     ASSOCIATIONS,
@@ -29,7 +31,10 @@ from evidencedb.models import (
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
+_PROSPECTIVE = {"yes": True, "y": True, "true": True, "1": True, "prospective": True,
+                "no": False, "n": False, "false": False, "0": False, "retrospective": False}
 _COMPARATOR_ALIASES = {"≥": ">=", "≤": "<=", "=>": ">=", "=<": "<=", "==": "=", "–": "range", "-": "range"}
 
 
@@ -66,14 +71,22 @@ def normalise_pmid(value: str | int | None) -> str | None:
 
 
 def to_decimal(value: Any) -> Decimal | None:
-    """Exact decimal from text or int; floats are refused (they are not exact)."""
+    """Exact decimal from text or int (a float is taken by its shortest repr).
+
+    Commas are accepted only between groups of three digits (``1,000``); ``2,5`` is refused as ambiguous.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
     if isinstance(value, float):
         value = repr(value)
-    text = str(value).strip().replace("×10^", "E").replace("x10^", "E").replace(",", "")
+    text = str(value).strip().replace("×10^", "E").replace("x10^", "E")
+    if "," in text:
+        if not _THOUSANDS.match(text):  # "2,5" could be 2.5 or 25: never guess
+            raise ValueError(f"{value!r} is not a number (write decimals with a point; commas only between "
+                             "thousands, as in 1,000)")
+        text = text.replace(",", "")
     try:
         d = Decimal(text)
     except InvalidOperation:
@@ -89,10 +102,15 @@ def _choice(value: Any, allowed: tuple[str, ...], *, optional: bool) -> str | No
             return None
         raise ValueError("is required")
     text = str(value).strip()
-    for option in allowed:
-        if text.lower() == option.lower():
-            return option
-    raise ValueError(f"{text!r} is not one of: {', '.join(allowed)}")
+    found = _options(allowed).get(text.lower())
+    if found is None:
+        raise ValueError(f"{text!r} is not one of: {', '.join(allowed)}")
+    return found
+
+
+@cache
+def _options(allowed: tuple[str, ...]) -> dict[str, str]:
+    return {option.lower(): option for option in allowed}
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -111,15 +129,30 @@ class _Input(BaseModel):
     def _fits_columns(self) -> Any:
         if self._table is None:
             return self
-        from evidencedb.models import SQLModel
-
-        table = SQLModel.metadata.tables[self._table]
-        for name, value in self.__dict__.items():
-            column = table.columns.get(name)
-            length = getattr(getattr(column, "type", None), "length", None) if column is not None else None
-            if isinstance(value, str) and length is not None and len(value) > length:
+        values = self.__dict__
+        lengths = _column_lengths(self._table)
+        for name in self.model_fields_set:  # defaults always fit
+            value = values.get(name)
+            length = lengths.get(name)
+            if length is not None and value.__class__ is str and len(value) > length:
                 raise ValueError(f"{name} is {len(value)} characters long; at most {length} fit")
         return self
+
+
+@cache
+def _column_lengths(table_name: str) -> dict[str, int]:
+    """Maximum lengths of a table's bounded text columns (looked up once per table)."""
+    from sqlmodel import SQLModel
+
+    from evidencedb.models import DecimalText
+
+    table = SQLModel.metadata.tables[table_name]
+    lengths = {}
+    for column in table.columns:
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int) and not isinstance(column.type, DecimalText):
+            lengths[column.name] = length
+    return lengths
 
 
 class PaperIn(_Input):
@@ -177,6 +210,18 @@ class StudyIn(_Input):
     def _population(cls, v: Any) -> str | None:
         return _choice(v, POPULATIONS, optional=True)
 
+    @field_validator("prospective", mode="before")
+    @classmethod
+    def _prospective(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            text = v.strip().lower()
+            if not text:
+                return None
+            if text in _PROSPECTIVE:
+                return _PROSPECTIVE[text]
+            raise ValueError(f"{v.strip()!r} is not one of: yes, no (or prospective, retrospective)")
+        return v
+
     @field_validator("phase", "age_range", "product", "target", "costim", "toxicity_grading", "registry_id",
                      "quality_tool", "quality_rating", "verification_confidence", mode="before")
     @classmethod
@@ -228,6 +273,9 @@ class FindingIn(_Input):
     citation_refs: str = ""
     status: str = "draft"
     curator: str = ""
+    #: Derived from threshold_value and unit by validation (whatever is passed in is replaced).
+    norm_value: Decimal | None = None
+    norm_unit: str | None = None
 
     @field_validator("outcome_category", mode="before")
     @classmethod
@@ -257,7 +305,7 @@ class FindingIn(_Input):
     @field_validator("status", mode="before")
     @classmethod
     def _status(cls, v: Any) -> str | None:
-        return _choice(v if v not in (None, "") else "draft", STATUSES, optional=False)
+        return _choice(v if v is not None and str(v).strip() else "draft", STATUSES, optional=False)
 
     @field_validator("comparator", mode="before")
     @classmethod
@@ -277,6 +325,13 @@ class FindingIn(_Input):
     def _optional_text(cls, v: Any) -> Any:
         return None if v is None else _blank_to_none(str(v))
 
+    @field_validator("unit", mode="after")
+    @classmethod
+    def _known_unit(cls, v: str | None) -> str | None:
+        if v is not None:
+            units.classify(v)  # a rejected unit raises ValueError naming it and what is accepted
+        return v
+
     @model_validator(mode="after")
     def _threshold(self) -> FindingIn:
         if self.comparator == "range":
@@ -290,6 +345,9 @@ class FindingIn(_Input):
             raise ValueError("a threshold value needs a comparator (>=, >, <=, <, =, range)")
         if self.ci_low is not None and self.ci_high is not None and self.ci_low > self.ci_high:
             raise ValueError("ci_low is above ci_high")
+        normalised = units.normalise(self.threshold_value, self.unit) if self.unit is not None else None
+        # Set without pydantic's assignment machinery: derived values, already exact and typed.
+        self.__dict__["norm_value"], self.__dict__["norm_unit"] = normalised or (None, None)
         return self
 
 

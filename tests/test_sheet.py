@@ -1,19 +1,31 @@
-"""Extraction-sheet import: validate everything first, write all or nothing, round-trip with export."""
+"""Extraction sheets: validate everything first, write all or nothing, round-trip with export, CSV and XLSX."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import random
+import uuid
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import column_index_from_string
 from sqlalchemy.engine import Engine
 
 from evidencedb import queries, seeds, sheet
-from evidencedb.db import session_scope
+from evidencedb.cli import main
+from evidencedb.db import make_engine, session_scope
 from evidencedb.errors import EvidenceDBError, ImportValidationError
-from evidencedb.models import Finding
+from evidencedb.models import AuditLog, Finding, Paper, Study
+
+DATA = Path(__file__).parent / "data" / "sheets"
 
 GOOD = [
     {"study_id": "a-2021", "citation": "A et al. J 2021", "year": "2021", "design": "single-arm phase II trial",
@@ -38,75 +50,369 @@ def write(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+def count(engine: Engine, model: type) -> int:
+    with session_scope(engine) as session:
+        return int(session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one())
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def test_good_sheet_imports_and_grades(engine: Engine, tmp_path: Path) -> None:
     path = write(tmp_path / "good.csv", GOOD)
     with session_scope(engine, write=True) as session:
         report = sheet.import_sheet(path, session=session, review_slug="mine")
-    assert (report.studies_added, report.findings_added, report.review_created) == (2, 3, True)
+    assert (report.studies_added, report.papers_added, report.findings_added, report.review_created) == (2, 2, 3, True)
     assert report.biomarkers_added == ["IL-6", "MRD"]
     with session_scope(engine) as session:
         review = queries.get_review("mine", session=session)
         grades = {m.biomarker: (m.score, m.level, m.grade_class, m.n_conflicting)
                   for m in queries.list_markers(review, session=session)}
+        actions = set(session.execute(sa.select(AuditLog.table_name, AuditLog.action)).all())
     assert str(grades["MRD"][0]) == "1.000" and grades["MRD"][2:] == ("efficacy", 1)
     assert grades["IL-6"][2] == "toxicity"
+    assert {("paper", "insert"), ("study", "insert"), ("biomarker", "insert"), ("finding", "import")} <= actions
     with session_scope(engine, write=True) as session:  # importing again stores nothing twice
         again = sheet.import_sheet(path, session=session, review_slug="mine")
-    assert (again.findings_added, again.findings_present) == (0, 3)
+    assert (again.findings_added, again.findings_present, again.studies_added) == (0, 3, 0)
+    assert count(engine, Finding) == 3
 
 
-def test_every_bad_row_is_reported_and_nothing_written(engine: Engine, tmp_path: Path) -> None:
-    bad = [dict(r) for r in GOOD]
-    bad[0]["association"] = "maybe"
-    bad[1]["design"] = "randomized controlled trial"
-    bad[2]["n_patients"] = "-3"
-    bad.append({**GOOD[2], "study_id": "c", "doi": "not-a-doi", "biomarker": "unknown thing"})
-    path = write(tmp_path / "bad.csv", bad)
+BAD_ROWS = {  # bad-rows.csv: (row, column) → a word of the reason
+    (1, "effect_measure"): None,  # a known column: no problem expected
+    (3, "association"): "not one of",
+    (4, "design"): "not a design of scheme",
+    (5, "n_patients"): "greater than 0",
+    (6, "doi"): "not a DOI",
+    (6, "pmid"): "not a PubMed id",
+    (7, "unit"): "unknown unit 'ng/mLL'",
+    (8, "value"): "not a number",
+    (9, "biomarker"): "unknown biomarker 'mystery marker'",
+    (10, "n_patients"): "has 70 in row 2, 71 here",
+    (11, "effect_measure"): "not one of",
+}
+
+
+def test_every_bad_row_column_and_reason_is_reported_and_nothing_written(engine: Engine) -> None:
     with pytest.raises(ImportValidationError) as info, session_scope(engine, write=True) as session:
-        sheet.import_sheet(path, session=session, review_slug="mine")
-    found = {(p.row, p.column) for p in info.value.problems}
-    assert {(2, "association"), (3, "design"), (4, "n_patients"), (5, "doi")} <= found
-    assert "bad.csv" in str(info.value) and "nothing was written" in str(info.value)
+        sheet.import_sheet(DATA / "bad-rows.csv", session=session, review_slug="mine")
+    found = {(p.row, p.column): p.reason for p in info.value.problems}
+    for place, word in BAD_ROWS.items():
+        if word is None:
+            assert place not in found
+        else:
+            assert word in found[place], (place, found.get(place))
+    assert not any(row == 2 for row, _column in found)  # the good row is not blamed
+    assert str(info.value).startswith("bad-rows.csv: row 3, column association") and "nothing was written" in str(
+        info.value)
     with session_scope(engine) as session:
         assert queries.find_review("mine", session=session) is None
-        assert session.execute(sa.select(sa.func.count()).select_from(Finding)).scalar_one() == 0
+    assert (count(engine, Finding), count(engine, Study), count(engine, Paper)) == (0, 0, 0)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty"),
-    (b"study_id,citation\n", "required column is missing"),
-    (b"\xff\xfe\x00\x01garbage\x00", "not a text file"),
-    ("study_id;año\n1;2\n".encode("latin-1"), "not UTF-8"),
-])
-def test_malformed_files(engine: Engine, tmp_path: Path, content: bytes, message: str) -> None:
-    path = tmp_path / "broken.csv"
+def test_cli_prints_every_bad_row_then_one_error_line(engine: Engine, db_url: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--db", db_url, "import", str(DATA / "bad-rows.csv"))
+    lines = err.strip().splitlines()
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert lines[-1].startswith("error: bad-rows.csv: row 3, column association") and lines[-1].endswith(
+        "nothing was written")
+    assert "bad-rows.csv: row 7, column unit: unknown unit 'ng/mLL'" in lines[:-1][5]
+
+
+@pytest.mark.parametrize("name", ["excel-utf8.csv", "excel-semicolon.csv"])
+def test_spreadsheet_csv_variants_import_the_same_findings(engine: Engine, name: str) -> None:
+    with session_scope(engine, write=True) as session:
+        report = sheet.import_sheet(DATA / name, session=session, review_slug="mine")
+    assert (report.rows, report.studies_added, report.findings_added) == (3, 2, 3)
+    with session_scope(engine) as session:
+        rows = {r["biomarker"]: r for r in sheet.finding_rows(queries.get_review("mine", session=session),
+                                                               session=session)}
+    burden, ferritin, il6 = rows["tumour burden"], rows["ferritin"], rows["IL-6"]
+    assert (burden["doi"], burden["pmid"], burden["year"]) == ("10.1200/jco.20.02477", "33539200", 2021)
+    assert (burden["comparator"], burden["value"], burden["p_value"]) == (">=", Decimal(40), "NA")
+    assert (ferritin["value"], ferritin["unit"], ferritin["norm_value"], ferritin["norm_unit"]) == (
+        Decimal("2.5"), "mg/dL", Decimal(25000), "ng/mL")
+    assert (il6["comparator"], il6["value"], il6["upper_value"], il6["norm_value"]) == (
+        "range", Decimal(16), Decimal(100), Decimal("0.016"))
+
+
+MALFORMED = [
+    pytest.param("empty.csv", b"", "empty.csv: the file is empty", id="empty"),
+    pytest.param("blank.csv", b"\r\n \r\n", "blank.csv: the file is empty", id="blank-lines"),
+    pytest.param("header.csv", b"study_id,citation\n", "row 1, column year: required column is missing",
+                 id="no-required-columns"),
+    pytest.param("nul.csv", b"study_id,cit\x00ation\n", "binary data: a NUL byte at byte offset 12", id="nul-byte"),
+    pytest.param("utf16.csv", b"\xff\xfe\x00\x01garbage\x00", "not a text file", id="utf16-garbage"),
+    pytest.param("latin.csv", "study_id;año\n1;2\n".encode("latin-1"),
+                 "not UTF-8 text: byte 0xf1 at byte offset 10 (line 1, column 11)", id="latin-1"),
+    pytest.param("twice.csv", b"study_id,citation,study_id\na,b,c\n", "column 'study_id' appears twice",
+                 id="duplicate-header"),
+    pytest.param("ragged.csv", b"study_id,citation\na,b\nc,d,e,f\n", "Expected 2 fields in line 3, saw 4",
+                 id="ragged-row"),
+    pytest.param("sheet.xlsx", b"study_id,citation\n", "sheet.xlsx: not an XLSX workbook (not a zip archive)",
+                 id="xlsx-not-zip"),
+    pytest.param("old.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "legacy .xls or encrypted",
+                 id="xlsx-legacy-xls"),
+    pytest.param("zip.csv", b"PK\x03\x04" + b"\x00" * 40, "zip archive (an XLSX workbook?)", id="csv-is-zip"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), MALFORMED)
+def test_malformed_files_give_one_clear_error_and_write_nothing(engine: Engine, tmp_path: Path, name: str,
+                                                                content: bytes, message: str) -> None:
+    path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(EvidenceDBError, match=message), session_scope(engine, write=True) as session:
+    with pytest.raises(EvidenceDBError) as info, session_scope(engine, write=True) as session:
         sheet.import_sheet(path, session=session)
+    assert message in str(info.value) and name in str(info.value)
+    assert count(engine, Finding) == 0 and count(engine, Study) == 0
 
 
-def test_export_then_import_into_an_empty_database_gives_the_same_grades(engine: Engine, tmp_path: Path) -> None:
+def test_cp1252_sheet_names_the_byte_and_line(engine: Engine) -> None:
+    with pytest.raises(EvidenceDBError, match=r"byte 0xb5 at byte offset \d+ \(line 3, column \d+\)"), \
+            session_scope(engine, write=True) as session:
+        sheet.import_sheet(DATA / "excel-cp1252.csv", session=session)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_megabytes_of_random_bytes_are_refused_through_the_cli(tmp_path: Path, suffix: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / f"noise{suffix}"
+    path.write_bytes(random.Random(7).randbytes(3_000_000))
+    code, out, err = run(capsys, "--db", str(tmp_path / "x.db"), "import", str(path))
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {path}: not ")
+
+
+def _workbook(path: Path, rows: list[list[object]], *, title: str = "Sheet1") -> Path:
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = title
+    for row in rows:
+        ws.append(row)
+    book.save(path)
+    return path
+
+
+def test_xlsx_numbers_come_back_as_typed(engine: Engine, tmp_path: Path) -> None:
+    header = ["study_id", "citation", "year", "pmid", "design", "n_patients", "biomarker", "biomarker_category",
+              "outcome", "outcome_category", "association", "comparator", "value", "unit", "p_value"]
+    path = _workbook(tmp_path / "typed.xlsx", [
+        header,
+        ["a", "A 2021", 2021, 33539200, "single-arm phase II trial", 40, "ferritin", "biochemical", "CRS",
+         "toxicity", "supports", ">", 0.5, "mg/dL", "NA"],
+        [],  # a blank row keeps its place in the numbering
+        ["a", "A 2021", 2021, 33539200, "single-arm phase II trial", 40, "IL-6", "cytokines", "CRS", "toxicity",
+         "maybe", ">", 1e-06, "pg/mL", 0.01],
+    ])
+    table = sheet.read_table(path)
+    assert table.source == "typed.xlsx[Sheet1]" and table.numbers == (2, 4)
+    assert [table.records()[0][c] for c in ("year", "pmid", "n_patients", "value", "p_value")] == [
+        "2021", "33539200", "40", "0.5", "NA"]
+    with pytest.raises(ImportValidationError) as info, session_scope(engine, write=True) as session:
+        sheet.import_sheet(path, session=session)
+    assert [(p.row, p.column) for p in info.value.problems] == [(4, "association")]
+    assert str(info.value).startswith("typed.xlsx[Sheet1]: row 4, column association")
+    assert count(engine, Finding) == 0
+
+
+def test_xlsx_without_a_table_is_refused(engine: Engine, tmp_path: Path) -> None:
+    empty = _workbook(tmp_path / "empty.xlsx", [])
+    with pytest.raises(EvidenceDBError, match=r"empty.xlsx\[Sheet1\]: the sheet is empty"), \
+            session_scope(engine, write=True) as session:
+        sheet.import_sheet(empty, session=session)
+    not_book = tmp_path / "zip.xlsx"
+    with zipfile.ZipFile(not_book, "w") as archive:
+        archive.writestr("readme.txt", "not a workbook")
+    with pytest.raises(EvidenceDBError, match=r"zip\.xlsx: not a readable XLSX workbook"), \
+            session_scope(engine, write=True) as session:
+        sheet.import_sheet(not_book, session=session)
+
+
+def test_csv_template_has_every_column_notes_and_an_example_that_imports(engine: Engine, tmp_path: Path) -> None:
+    written = sheet.write_template(tmp_path / "t.csv")
+    assert written == [tmp_path / "t.csv", tmp_path / "t.columns.txt"]
+    table = sheet.read_table(tmp_path / "t.csv")
+    assert table.columns == sheet.INPUT_COLUMNS and len(table.rows) == 1
+    notes = (tmp_path / "t.columns.txt").read_text(encoding="utf-8")
+    assert all(f"\n{c}" in notes for c in sheet.INPUT_COLUMNS)
+    assert "association (required)" in notes and "allowed: supports | no association" in notes
+    with session_scope(engine, write=True) as session:
+        report = sheet.import_sheet(tmp_path / "t.csv", session=session)
+    assert (report.findings_added, report.studies_added) == (1, 1)
+
+
+def test_xlsx_template_has_drop_downs_a_column_sheet_and_an_example_that_imports(engine: Engine,
+                                                                                 tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    assert sheet.write_template(path) == [path]
+    book = load_workbook(path)
+    assert book.sheetnames == ["findings", "columns", "lists"]
+    ws = book["findings"]
+    header = [c.value for c in ws[1]]
+    assert tuple(header) == sheet.INPUT_COLUMNS
+    lists = book["lists"]
+    offered = {}
+    for rule in ws.data_validations.dataValidation:
+        first, last = str(rule.sqref).split(":")
+        letters = first.rstrip("0123456789")
+        assert (first, last) == (f"{letters}2", f"{letters}1048576")
+        ref = rule.formula1.split("!")[1].replace("$", "")
+        offered[header[column_index_from_string(letters) - 1]] = [c.value for row in lists[ref] for c in row]
+    assert offered["association"] == ["supports", "no association"]
+    assert offered["outcome_category"] == ["efficacy", "toxicity"]
+    assert "single-arm phase I/II trial" in offered["design"]
+    assert {"comparator", "direction", "analysis", "status", "population", "centres"} <= offered.keys()
+    described = {row[0]: row for row in book["columns"].iter_rows(min_row=2, values_only=True)}
+    assert described.keys() == set(sheet.INPUT_COLUMNS)
+    assert (described["association"][1], described["association"][3]) == ("yes", "supports | no association")
+    assert (described["quote"][1], described["year"][3]) == ("no", "whole number 1900-2200")
+    with session_scope(engine, write=True) as session:
+        report = sheet.import_sheet(path, session=session)
+    assert (report.findings_added, report.source) == (1, "t.xlsx[findings]")
+
+
+def test_template_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "template", str(tmp_path / "sheet.xlsx"))
+    assert code == 0 and out.strip() == f"wrote {tmp_path / 'sheet.xlsx'}"
+    code, out, _ = run(capsys, "template", str(tmp_path / "sheet.csv"))
+    assert code == 0 and str(tmp_path / "sheet.columns.txt") in out
+    code, out, err = run(capsys, "template", str(tmp_path / "sheet.txt"))
+    assert code == 1 and err.strip() == "error: sheet.txt: templates are written as .csv or .xlsx"
+
+
+def _seed_review(engine: Engine) -> None:
     with session_scope(engine, write=True) as session:
         seeds.load_seeds(session=session)
-        review = queries.get_review(None, session=session)
-        original = [(m.biomarker, m.score, m.level, m.n_studies, m.grade_class)
-                    for m in queries.list_markers(review, session=session)]
-        rows = list(sheet.finding_rows(review, session=session))
-    out = tmp_path / "findings.csv"
-    sheet.write_table(rows, out, sheet.COLUMNS)
-    from evidencedb import migrate
-    from evidencedb.db import make_engine
 
-    other = make_engine(f"sqlite:///{tmp_path}/other.db")
-    migrate.upgrade(other)
-    with session_scope(other, write=True) as session:
-        sheet.import_sheet(out, session=session, review_slug="ke-zhou-2025")
-    with session_scope(other) as session:
-        review = queries.get_review("ke-zhou-2025", session=session)
-        copied = [(m.biomarker, m.score, m.level, m.n_studies, m.grade_class)
-                  for m in queries.list_markers(review, session=session)]
-    other.dispose()
-    assert copied == original
-    json_out = tmp_path / "findings.json"
-    sheet.write_table(rows, json_out, sheet.COLUMNS)
-    assert len(json.loads(json_out.read_text())) == len(rows)
+
+def test_dry_run_shows_additions_and_changes_and_writes_nothing(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "good.csv", GOOD)
+    with session_scope(engine, write=True) as session:
+        dry = sheet.import_sheet(path, session=session, review_slug="mine", dry_run=True)
+    assert (dry.dry_run, dry.studies_added, dry.papers_added, dry.findings_added) == (True, 2, 2, 3)
+    assert count(engine, Finding) == 0
+    with session_scope(engine, write=True) as session:
+        sheet.import_sheet(path, session=session, review_slug="mine")
+    corrected = [dict(r) for r in GOOD]
+    corrected[1]["association"] = "no association"
+    corrected[1]["quote"] = "IL-6 did not predict severe CRS"
+    path = write(tmp_path / "corrected.csv", corrected)
+    with session_scope(engine, write=True) as session:
+        dry = sheet.import_sheet(path, session=session, review_slug="mine", dry_run=True)
+    assert (dry.findings_added, dry.findings_present, dry.findings_changed) == (0, 2, 1)
+    change = dry.changes[0]
+    assert (change.row, change.study, change.biomarker, change.outcome) == (3, "a-2021", "IL-6", "severe CRS")
+    assert change.changes == (("association", "supports", "no association"),
+                              ("quote", "", "IL-6 did not predict severe CRS"))
+    assert "would change 1 findings" in dry.summary()
+    with session_scope(engine) as session:
+        grade = {m.biomarker: m.score for m in queries.list_markers(queries.get_review("mine", session=session),
+                                                                      session=session)}
+    assert grade["IL-6"] == Decimal(1)  # the dry run changed nothing
+    with session_scope(engine, write=True) as session:
+        done = sheet.import_sheet(path, session=session, review_slug="mine", actor="curator-b")
+    assert done.findings_changed == 1 and count(engine, Finding) == 3
+    with session_scope(engine) as session:
+        grade = {m.biomarker: m.score for m in queries.list_markers(queries.get_review("mine", session=session),
+                                                                      session=session)}
+        audit = session.execute(sa.select(AuditLog).where(AuditLog.action == "update")).scalars().one()
+    assert grade["IL-6"] == Decimal(0)
+    assert (audit.actor, audit.table_name, audit.row_key) == ("curator-b", "finding", str(change.finding_id))
+    assert json.loads(audit.old or "{}")["association"] == "supports"
+    assert json.loads(audit.new or "{}")["association"] == "no association"
+
+
+def test_cli_dry_run_lists_what_would_change(engine: Engine, db_url: str, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "--db", db_url, "import", str(write(tmp_path / "good.csv", GOOD)), "--review", "mine")
+    corrected = [dict(r) for r in GOOD]
+    corrected[2]["direction"] = "worse"
+    code, out, _ = run(capsys, "--db", db_url, "import", str(write(tmp_path / "c.csv", corrected)), "-r", "mine",
+                       "--dry-run")
+    assert code == 0
+    assert "would add 0 papers, 0 studies, 0 findings" in out and "would change 1 findings" in out
+    assert "would change row 4: finding" in out and "(b-2022 × MRD × OS): direction: '' → 'worse'" in out
+
+
+def test_conflicts_with_earlier_rows_and_stored_studies_are_refused(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "good.csv", GOOD)
+    with session_scope(engine, write=True) as session:
+        sheet.import_sheet(path, session=session, review_slug="mine")
+    rows = [dict(r) for r in GOOD]
+    rows[2]["n_patients"] = "121"  # the stored study has 120
+    rows.append({**GOOD[1], "association": "no association"})  # same finding as row 3, other value
+    rows.append(dict(GOOD[0]))  # an identical repeat is only counted
+    path = write(tmp_path / "conflict.csv", rows)
+    with pytest.raises(ImportValidationError) as info, session_scope(engine, write=True) as session:
+        sheet.import_sheet(path, session=session, review_slug="mine")
+    found = {(p.row, p.column): p.reason for p in info.value.problems}
+    assert set(found) == {(4, "n_patients"), (5, "association")}
+    assert "stored with n_patients 120" in found[(4, "n_patients")]
+    assert "the same finding as row 3" in found[(5, "association")]
+
+
+def test_new_biomarker_categories_must_agree(engine: Engine, tmp_path: Path) -> None:
+    rows = [dict(r) for r in GOOD]
+    rows[2]["biomarker_category"] = "genetic"  # MRD is introduced as category MRD in row 2
+    with pytest.raises(ImportValidationError) as info, session_scope(engine, write=True) as session:
+        sheet.import_sheet(write(tmp_path / "cat.csv", rows), session=session)
+    assert [(p.row, p.column) for p in info.value.problems] == [(4, "biomarker_category")]
+
+
+@contextmanager
+def _second_database(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """Another empty database on the same backend."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/copy.db"
+        return
+    admin_url = os.environ["EVIDENCEDB_TEST_PG_URL"]
+    name = f"edb_copy_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _grades(capsys: pytest.CaptureFixture[str], url: str) -> list[tuple[object, ...]]:
+    code, out, err = run(capsys, "--db", url, "markers", "--review", "ke-zhou-2025", "--format", "json")
+    assert code == 0, err
+    return [(m["biomarker"], m["score"], m["level"], m["n_studies"], m["class"]) for m in json.loads(out)]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_findings_then_import_into_an_empty_database_reproduces_the_grades(
+        db_url: str, tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--db", db_url, "init")
+    assert code == 0, err
+    original = _grades(capsys, db_url)
+    out = tmp_path / f"findings{suffix}"
+    code, _, err = run(capsys, "--db", db_url, "export", "findings", str(out))
+    assert code == 0, err
+    with _second_database(db_url, tmp_path) as copy:
+        code, _, err = run(capsys, "--db", copy, "init", "--empty")
+        assert code == 0, err
+        code, text, err = run(capsys, "--db", copy, "import", str(out), "--review", "ke-zhou-2025")
+        assert code == 0, err
+        assert _grades(capsys, copy) == original and len(original) > 20
+        engines = [make_engine(db_url), make_engine(copy)]
+        try:
+            assert count(engines[0], Finding) == count(engines[1], Finding) == int(text.split(" rows;")[0].split()[-1])
+            assert count(engines[0], Study) == count(engines[1], Study) == 33
+        finally:
+            for e in engines:
+                e.dispose()

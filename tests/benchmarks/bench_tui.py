@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_grading import build  # noqa: E402
+from bench_grading import build
 
 FIRST_PAINT = """
 import sys
@@ -82,8 +82,8 @@ async def filter_latencies(db: str, terms: list[str]) -> list[float]:
                 shown = screen.page
                 start = time.perf_counter()
                 await pilot.press(ch)
-                while screen.page is shown or screen.page is None or screen.page.rows and (
-                        table.row_count != len(screen.page.rows)):
+                while screen.page is shown or screen.page is None or (screen.page.rows and (
+                        table.row_count != len(screen.page.rows))):
                     await asyncio.sleep(0.0005)
                 latencies.append(time.perf_counter() - start)
     return latencies
