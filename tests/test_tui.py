@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select
@@ -366,3 +367,24 @@ def test_tui_command_on_an_uninitialised_database_is_one_line(tmp_path: Path,
         main(["--db", str(tmp_path / "empty.db"), "tui"])
     err = capsys.readouterr().err
     assert exc.value.code == 1 and err.count("\n") == 1 and "evidencedb init" in err
+
+
+async def test_a_lost_postgresql_connection_is_a_notification(seeded: Engine) -> None:
+    if seeded.dialect.name != "postgresql":
+        pytest.skip("needs a PostgreSQL server")
+    app = EvidenceApp(Store(engine=seeded))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#marker-table", DataTable)
+        assert table.row_count == 27
+        admin = sa.create_engine(seeded.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:  # the server drops every other connection to this database
+            conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        admin.dispose()
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.is_running and any(n.severity == "error" for n in app._notifications)
+        await pilot.press("r")  # the pool has dropped the dead connection; the next read reconnects
+        await settle(pilot)
+        assert table.row_count == 27
