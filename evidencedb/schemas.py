@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, ClassVar
 
+from annotated_types import MaxLen
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from evidencedb import units
@@ -125,18 +126,17 @@ class _Input(BaseModel):
     #: The table whose column lengths bound this input's strings (SQLite would not enforce them).
     _table: ClassVar[str | None] = None
 
-    @model_validator(mode="after")
-    def _fits_columns(self) -> Any:
-        if self._table is None:
-            return self
-        values = self.__dict__
-        lengths = _column_lengths(self._table)
-        for name in self.model_fields_set:  # defaults always fit
-            value = values.get(name)
-            length = lengths.get(name)
-            if length is not None and value.__class__ is str and len(value) > length:
-                raise ValueError(f"{name} is {len(value)} characters long; at most {length} fit")
-        return self
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Bound each text field by its column's length, checked by pydantic itself (fast, per field)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls._table is None:
+            return
+        lengths = _column_lengths(cls._table)
+        for name, info in cls.model_fields.items():
+            if name in lengths and info.annotation in (str, str | None):
+                info.metadata.append(MaxLen(lengths[name]))
+        cls.model_rebuild(force=True)
 
 
 @cache

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from pydantic import ValidationError as PydanticValidationError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from evidencedb import queries
 from evidencedb.errors import ImportValidationError, RowProblem
@@ -271,7 +271,7 @@ def _review_and_scheme(session: Session, review_slug: str | None) -> tuple[Revie
 
 def known_biomarkers(*, session: Session) -> dict[str, tuple[int, str]]:
     """Lower-cased names and synonyms of stored biomarkers → (id, category), in two queries."""
-    categories = dict(session.execute(sa.select(Biomarker.id, Biomarker.category)).all())
+    categories: dict[int, str] = dict(session.execute(sa.select(col(Biomarker.id), col(Biomarker.category))).all())
     return {key: (bid, categories[bid]) for key, bid in queries.biomarker_ids_by_key(session=session).items()}
 
 
@@ -346,12 +346,12 @@ def _yes_no(value: bool | None) -> str | None:
 def finding_rows(review: Review, *, session: Session) -> Iterable[dict[str, Any]]:
     """Every finding of a review as a sheet row (the import's columns plus the derived norm_value/norm_unit)."""
     q = (
-        sa.select(Finding, Study, Paper, Biomarker.name, Biomarker.category)
-        .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
-        .join(Paper, Paper.id == Study.paper_id)  # type: ignore[arg-type]
-        .join(Biomarker, Biomarker.id == Finding.biomarker_id)  # type: ignore[arg-type]
-        .where(Study.review_id == review.id)
-        .order_by(Study.label, Finding.id)
+        sa.select(Finding, Study, Paper, col(Biomarker.name), col(Biomarker.category))
+        .join(Study, col(Study.id) == col(Finding.study_id))
+        .join(Paper, col(Paper.id) == col(Study.paper_id))
+        .join(Biomarker, col(Biomarker.id) == col(Finding.biomarker_id))
+        .where(col(Study.review_id) == review.id)
+        .order_by(col(Study.label), col(Finding.id))
     )
     for f, s, p, name, category in session.execute(q):
         yield {

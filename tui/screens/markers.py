@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from textual import on
 from textual.app import ComposeResult
@@ -23,7 +24,7 @@ from tui.screens.base import EvidenceScreen
 from tui.store import MarkerPage
 from tui.widgets.badge import level_badge
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 #: DataTable column key → ``list_markers(order=…)``.
 SORTABLE = {"biomarker": "biomarker", "category": "category", "score": "score", "studies": "n_studies",
             "class": "class"}
@@ -102,9 +103,10 @@ class MarkersScreen(EvidenceScreen):
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        for m in page.rows:
-            table.add_row(m.biomarker, m.category, score_text(m.score), level_badge(m.level), m.n_studies,
-                          m.n_conflicting, m.grade_class, key=m.biomarker)
+        for m in page.rows:  # Text cells: the table then skips parsing each cell as markup
+            table.add_row(Text(m.biomarker), Text(m.category), Text(score_text(m.score), justify="right"),
+                          level_badge(m.level), Text(str(m.n_studies), justify="right"),
+                          Text(str(m.n_conflicting), justify="right"), Text(m.grade_class), key=m.biomarker)
         if page.rows:
             table.move_cursor(row=min(row, len(page.rows) - 1))
         last = page.offset + len(page.rows)
@@ -113,7 +115,8 @@ class MarkersScreen(EvidenceScreen):
         self.query_one("#marker-status", Static).update(
             f"{status} · {page.review} · {page.scheme} · sorted by {self.order} {arrow}"
             + (" · ] next page" if last < page.total else ""))
-        self.app.sub_title = f"{page.review} · {page.scheme}"
+        if self.app.sub_title != (title := f"{page.review} · {page.scheme}"):
+            self.app.sub_title = title
 
     def _descending(self) -> bool:
         return self.descending if self.descending is not None else self.order in ("score", "n_studies")

@@ -1,0 +1,356 @@
+"""Planning and writing a validated extraction sheet: what is new, what is present, what changes.
+
+Why this module exists: an import of 100,000 rows must be one transaction that takes seconds, not one
+ORM object and one flush per row. ``plan_import`` compares the parsed sheet with what is stored using a
+handful of set-based reads (and finds every conflict before anything is written); ``apply_import``
+then inserts papers, studies, biomarkers and findings as bulk statements, updates corrected findings
+with an audit row each, and regrades the review once.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from evidencedb import curation
+from evidencedb.errors import RowProblem
+from evidencedb.models import AuditLog, Biomarker, Finding, Paper, Review, Screening, Study, utcnow
+from evidencedb.schemas import FindingIn
+from evidencedb.scoring import Scheme
+
+if TYPE_CHECKING:
+    from evidencedb.sheet import FindingChange, FindingEntry, ImportReport, ParsedSheet
+
+T = TypeVar("T")
+_CHUNK = 500  # bound parameters per IN (...) list, well under every backend's limit
+_COMPARED_STUDY_FIELDS = ("design", "centres", "prospective", "phase", "arms", "n_patients", "population",
+                          "age_range", "disease", "product", "target", "costim", "toxicity_grading", "registry_id",
+                          "quality_tool", "quality_rating")
+_COMPARED_PAPER_FIELDS = ("doi", "pmid", "year")
+
+
+@dataclass
+class ImportPlan:
+    """What a validated sheet would do to the database."""
+
+    problems: list[RowProblem] = field(default_factory=list)
+    stored_studies: dict[str, Study] = field(default_factory=dict)
+    new_studies: list[str] = field(default_factory=list)
+    #: label of a new study → id of the stored paper it reports, or the key of a paper to add.
+    paper_of: dict[str, int | tuple[str, str]] = field(default_factory=dict)
+    n_new_papers: int = 0
+    new_findings: list[FindingEntry] = field(default_factory=list)
+    changes: list[FindingChange] = field(default_factory=list)
+    updates: list[tuple[Finding, FindingEntry, tuple[str, ...]]] = field(default_factory=list)
+    n_present: int = 0
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=_jsonable)
+
+
+def _compared(entry: FindingEntry) -> tuple[str, ...]:
+    """Value fields a row states: its columns, except blank status/curator (which keep the stored value)."""
+    stated = entry.finding.model_fields_set
+    from evidencedb.sheet import VALUE_FIELDS
+
+    return tuple(n for n in VALUE_FIELDS if n in entry.given and (n not in ("status", "curator") or n in stated))
+
+
+def plan_import(parsed: ParsedSheet, review: Review | None, known: dict[str, tuple[int, str]], *,
+                session: Session) -> ImportPlan:
+    """Compare a parsed sheet with the database (reads only).
+
+    Returns:
+        The plan, with a problem for every row that disagrees with a stored study or paper, or that
+        matches several stored findings, or repeats a finding of an earlier row with other values.
+    """
+    plan = ImportPlan()
+    labels = list(parsed.studies)
+    stored_papers: dict[int, Paper] = {}
+    if review is not None and labels:
+        for chunk in _chunks(labels):
+            rows = session.execute(sa.select(Study, Paper).join(Paper, col(Paper.id) == col(Study.paper_id))
+                                   .where(col(Study.review_id) == review.id, col(Study.label).in_(chunk))).all()
+            for study, paper in rows:
+                plan.stored_studies[study.label] = study
+                stored_papers[study.id] = paper
+    for label, entry in parsed.studies.items():
+        stored = plan.stored_studies.get(label)
+        if stored is None:
+            plan.new_studies.append(label)
+            continue
+        given = entry.study.model_fields_set
+        for name in _COMPARED_STUDY_FIELDS:
+            if (name in given or name == "design") and getattr(entry.study, name) != getattr(stored, name):
+                plan.problems.append(RowProblem(entry.row, name, f"study {label} is stored with {name} "
+                                                                 f"{getattr(stored, name)!r}; an import does not "
+                                                                 "change stored studies"))
+        paper = stored_papers[stored.id or 0]
+        for name in _COMPARED_PAPER_FIELDS:
+            if name in entry.paper.model_fields_set and getattr(entry.paper, name) != getattr(paper, name):
+                plan.problems.append(RowProblem(entry.row, name, f"study {label} is stored with {name} "
+                                                                 f"{getattr(paper, name)!r}"))
+    _plan_papers(plan, parsed, session=session)
+    _plan_findings(plan, parsed, known, session=session)
+    return plan
+
+
+def _plan_papers(plan: ImportPlan, parsed: ParsedSheet, *, session: Session) -> None:
+    entries = [parsed.studies[label] for label in plan.new_studies]
+    dois = sorted({e.paper.doi for e in entries if e.paper.doi})
+    pmids = sorted({e.paper.pmid for e in entries if e.paper.pmid})
+    by_doi: dict[str, tuple[int, str | None]] = {}
+    by_pmid: dict[str, tuple[int, str | None]] = {}
+    for chunk in _chunks(dois):
+        for pid, doi, pmid in session.execute(sa.select(col(Paper.id), col(Paper.doi), col(Paper.pmid))
+                                              .where(col(Paper.doi).in_(chunk))):
+            by_doi[doi] = (pid, pmid)
+    for chunk in _chunks(pmids):
+        for pid, doi, pmid in session.execute(sa.select(col(Paper.id), col(Paper.doi), col(Paper.pmid))
+                                              .where(col(Paper.pmid).in_(chunk))):
+            by_pmid[pmid] = (pid, doi)
+    new_keys: dict[tuple[str, str], tuple[str, str]] = {}
+    for label, entry in zip(plan.new_studies, entries, strict=True):
+        doi, pmid = entry.paper.doi, entry.paper.pmid
+        hit_doi = by_doi.get(doi) if doi else None
+        hit_pmid = by_pmid.get(pmid) if pmid else None
+        if hit_doi and pmid and hit_doi[1] and hit_doi[1] != pmid:
+            plan.problems.append(RowProblem(entry.row, "pmid", f"the stored paper with doi {doi} has pmid "
+                                                               f"{hit_doi[1]}"))
+        elif hit_pmid and doi and hit_pmid[1] and hit_pmid[1] != doi:
+            plan.problems.append(RowProblem(entry.row, "doi", f"the stored paper with pmid {pmid} has doi "
+                                                              f"{hit_pmid[1]}"))
+        elif hit_doi or hit_pmid:
+            plan.paper_of[label] = (hit_doi or hit_pmid or (0, None))[0]
+        else:
+            keys = [("doi", doi)] if doi else []
+            keys += [("pmid", pmid)] if pmid else []
+            key = next((new_keys[k] for k in keys if k in new_keys), keys[0] if keys else ("study", label))
+            for k in keys:
+                new_keys.setdefault(k, key)
+            plan.paper_of[label] = key
+    plan.n_new_papers = len({k for k in plan.paper_of.values() if isinstance(k, tuple)})
+
+
+def _plan_findings(plan: ImportPlan, parsed: ParsedSheet, known: dict[str, tuple[int, str]], *,
+                   session: Session) -> None:
+    from evidencedb.sheet import COLUMN_OF, IDENTITY_FIELDS, FindingChange
+
+    label_of = {s.id: label for label, s in plan.stored_studies.items()}
+    identity = operator.attrgetter(*IDENTITY_FIELDS)
+    stored: dict[tuple[Any, ...], list[Finding]] = {}
+    ids = sorted(i for i in label_of if i is not None)
+    for chunk in _chunks(ids):
+        for f in session.execute(sa.select(Finding).where(col(Finding.study_id).in_(chunk))).scalars():
+            key = (label_of[f.study_id], f.biomarker_id, *identity(f))
+            stored.setdefault(key, []).append(f)
+    seen: dict[tuple[Any, ...], FindingEntry] = {}
+    for entry in parsed.findings:
+        f = entry.finding
+        marker = f.biomarker.lower()
+        ref: Any = known[marker][0] if marker in known else ("new", marker)
+        key = (entry.label, ref, *identity(f))
+        earlier = seen.get(key)
+        if earlier is not None:
+            compared = _compared(entry)
+            diffs = [n for n in compared if getattr(earlier.finding, n) != getattr(f, n)]
+            plan.problems += [RowProblem(entry.row, COLUMN_OF.get(n, n), f"the same finding as row {earlier.row} "
+                                         f"(same study, biomarker, outcome, threshold …) with {n} "
+                                         f"{getattr(earlier.finding, n)!r} there") for n in diffs]
+            plan.n_present += not diffs
+            continue
+        seen[key] = entry
+        matches = stored.get(key, [])
+        if not matches:
+            plan.new_findings.append(entry)
+            continue
+        compared = _compared(entry)
+        differing = [[n for n in compared if getattr(m, n) != getattr(f, n)] for m in matches]
+        if any(not d for d in differing):
+            plan.n_present += 1
+        elif len(matches) > 1:
+            plan.problems.append(RowProblem(entry.row, "row", f"matches {len(matches)} stored findings (ids "
+                                            f"{', '.join(str(m.id) for m in matches)}) with other values; "
+                                            "correct them one by one"))
+        else:
+            match, names = matches[0], tuple(differing[0])
+            plan.updates.append((match, entry, names))
+            plan.changes.append(FindingChange(
+                entry.row, entry.label, f.biomarker, f.outcome, match.id or 0,
+                tuple((COLUMN_OF.get(n, n), _text(getattr(match, n)), _text(getattr(f, n))) for n in names)))
+
+
+def bulk_insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows (dicts with the same keys) with one driver-level ``executemany``."""
+    if rows:
+        names = list(rows[0])
+        insert_values(session, table, names, [[row[n] for n in names] for row in rows])
+
+
+def insert_values(session: Session, table: sa.Table, names: Sequence[str], rows: list[list[Any]]) -> None:
+    """Insert many rows, given as lists of values in the order of ``names``.
+
+    SQLAlchemy's own executemany spends most of its time building parameters; here each column's
+    bind processor (decimal text, timestamps, booleans) is looked up once, applied only to columns
+    that have one and only once per distinct value, and the driver receives plain tuples. Values are
+    exactly what the ORM would have sent.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if mark is None:  # another driver: let SQLAlchemy do it
+        connection.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    processors: list[tuple[int, Any, dict[Any, Any]]] = [(i, p, {}) for i, name in enumerate(names)
+                  if (p := table.c[name].type._cached_bind_processor(dialect)) is not None]
+    for values in rows:
+        for i, process, memo in processors:
+            value = values[i]
+            if value is not None:
+                done = memo.get(value)
+                if done is None:
+                    done = memo[value] = process(value)
+                values[i] = done
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join(mark for _ in names)})")
+    connection.exec_driver_sql(sql, [tuple(values) for values in rows])
+
+
+def _ids(session: Session, column: Any, key: Any, values: Sequence[Any], *extra: Any) -> dict[Any, int]:
+    found: dict[Any, int] = {}
+    for chunk in _chunks(values):
+        found.update((k, i) for i, k in session.execute(sa.select(column, key).where(key.in_(chunk), *extra)))
+    return found
+
+
+def apply_import(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme: Scheme,
+                 report: ImportReport, known: dict[str, tuple[int, str]], *, session: Session, actor: str) -> Review:
+    """Write a planned import in the caller's transaction, then regrade the review once.
+
+    Returns:
+        The review written to (created when the database had none).
+    """
+    if review is None:
+        scheme_row = curation.ensure_scheme(scheme, session=session)
+        review = curation.create_review(session=session, slug=report.review, title=f"Review {report.review}",
+                                        scheme=scheme_row, actor=actor)
+    assert review.id is not None
+    session.flush()
+    now = utcnow()
+    audits: list[dict[str, Any]] = []
+
+    def audit(table: str, key: str, new: dict[str, Any], action: str = "insert", old: str | None = None) -> None:
+        audits.append({"at": now, "actor": actor[:80], "action": action, "table_name": table, "row_key": key[:80],
+                       "old": old, "new": _json(new)})
+
+    rows: list[dict[str, Any]] = [{"name": m.name, "category": m.category, "description": m.description}
+                                  for m in parsed.new_markers.values()]
+    bulk_insert(session, _table(Biomarker), rows)
+    names = [r["name"] for r in rows]
+    marker_ids = {k.lower(): v for k, v in _ids(session, Biomarker.id, Biomarker.name, names).items()}
+    marker_ids.update({k: v[0] for k, v in known.items()})
+    for row in rows:
+        audit("biomarker", row["name"], row)
+
+    new_paper_ids, paper_rows = _insert_papers(session, plan, parsed, now)
+    paper_id = {label: (new_paper_ids[k] if isinstance(k, tuple) else k) for label, k in plan.paper_of.items()}
+    for key, pid in new_paper_ids.items():
+        audit("paper", str(pid), paper_rows[key])
+    rows = [{**parsed.studies[label].study.model_dump(), "review_id": review.id, "paper_id": paper_id[label],
+             "created_at": now, "updated_at": now} for label in plan.new_studies]
+    bulk_insert(session, _table(Study), rows)
+    study_ids = _ids(session, Study.id, Study.label, plan.new_studies, Study.review_id == review.id)
+    for row in rows:
+        audit("study", row["label"], row)
+    study_ids.update({label: s.id for label, s in plan.stored_studies.items() if s.id is not None})
+    _screen(session, review.id, sorted({paper_id[label] for label in plan.new_studies}), now, report.source)
+
+    fields = [n for n in FindingIn.model_fields if n not in ("biomarker", "curator")]
+    values = operator.attrgetter(*fields)
+    findings = [[*values(e.finding), study_ids[e.label], marker_ids[e.finding.biomarker.lower()],
+                 e.finding.curator or actor, now, now] for e in plan.new_findings]
+    insert_values(session, _table(Finding),
+                  [*fields, "study_id", "biomarker_id", "curator", "created_at", "updated_at"], findings)
+    for finding, entry, changed in plan.updates:
+        old = _json({n: getattr(finding, n) for n in changed})
+        for name in changed:
+            setattr(finding, name, getattr(entry.finding, name))
+        finding.updated_at = now
+        session.add(finding)
+        audit("finding", str(finding.id), {n: getattr(finding, n) for n in changed}, action="update", old=old)
+    audit("finding", report.source, {"review": review.slug, "rows": report.rows, "findings_added": len(findings),
+                                     "findings_changed": len(plan.updates), "studies_added": len(plan.new_studies),
+                                     "papers_added": len(new_paper_ids), "biomarkers_added": len(names)},
+          action="import")
+    bulk_insert(session, _table(AuditLog), audits)
+    session.flush()
+    curation.refresh_review(review, session=session)
+    return review
+
+
+def _table(model: Any) -> sa.Table:
+    table: sa.Table = model.__table__
+    return table
+
+
+def _insert_papers(session: Session, plan: ImportPlan, parsed: ParsedSheet, now: datetime
+                   ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], dict[str, Any]]]:
+    """Insert the new papers; their ids come back by DOI or PMID (both unique), else one by one."""
+    keys = list(dict.fromkeys(k for k in plan.paper_of.values() if isinstance(k, tuple)))
+    first_study = {key: label for label, key in reversed(plan.paper_of.items())}
+    rows = {k: {**parsed.studies[first_study[k]].paper.model_dump(), "created_at": now} for k in keys}
+    keyed = [k for k in keys if k[0] in ("doi", "pmid")]
+    bulk_insert(session, _table(Paper), [rows[k] for k in keyed])
+    ids = {("doi", d): i for d, i in _ids(session, Paper.id, Paper.doi,
+                                          [k[1] for k in keyed if k[0] == "doi"]).items()}
+    ids.update({("pmid", p): i for p, i in _ids(session, Paper.id, Paper.pmid,
+                                                [k[1] for k in keyed if k[0] == "pmid"]).items()})
+    for key in keys:
+        if key[0] not in ("doi", "pmid"):
+            paper = Paper(**rows[key])
+            session.add(paper)
+            session.flush()
+            assert paper.id is not None
+            ids[key] = paper.id
+    return ids, rows
+
+
+def _screen(session: Session, review_id: int, paper_ids: list[int], now: datetime, source: str) -> None:
+    """Record the full-text inclusion of the papers of new studies (unless already screened at full text)."""
+    screened: set[int] = set()
+    for chunk in _chunks(paper_ids):
+        screened.update(session.execute(sa.select(col(Screening.paper_id)).where(
+            col(Screening.review_id) == review_id, col(Screening.stage) == "full_text",
+            col(Screening.paper_id).in_(chunk))).scalars())
+    rows = [{"review_id": review_id, "paper_id": pid, "stage": "full_text", "decision": "include",
+             "reason": f"imported from {source}", "decided_at": now} for pid in paper_ids if pid not in screened]
+    bulk_insert(session, _table(Screening), rows)
