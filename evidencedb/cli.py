@@ -127,7 +127,9 @@ def _json_value(value: Any) -> Any:
 
 
 @app.command()
-def init(empty: Annotated[bool, typer.Option("--empty", help="Create the schema only; load no seeds.")] = False) -> None:
+def init(
+    empty: Annotated[bool, typer.Option("--empty", help="Create the schema only; load no seeds.")] = False,
+) -> None:
     """Create or migrate the database to the newest schema and load the bundled knowledge base."""
     from evidencedb import curation, migrate, seeds
     from evidencedb.db import session_scope
@@ -282,7 +284,8 @@ def studies(review: ReviewOpt = None, fmt: FormatOpt = Format.table) -> None:
 
 @app.command()
 def grade(review: ReviewOpt = None, scheme: SchemeOpt = None,
-          rebuild: Annotated[bool, typer.Option("--rebuild", help="Also recompute the evidence tallies from findings.")] = False,
+          rebuild: Annotated[bool, typer.Option(
+              "--rebuild", help="Also recompute the evidence tallies from findings.")] = False,
           fmt: FormatOpt = Format.table) -> None:
     """Recompute the grades of a review and print what changed."""
     from evidencedb import curation, grading, queries

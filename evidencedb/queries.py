@@ -162,7 +162,8 @@ def studies_of_paper(paper: Paper, *, session: Session) -> list[tuple[str, str]]
 def load_scheme(row: ScoringScheme, *, session: Session) -> Scheme:
     """The pure :class:`Scheme` of a stored scheme."""
     designs = dict(
-        session.execute(sa.select(SchemeDesign.design, SchemeDesign.coefficient).where(SchemeDesign.scheme_id == row.id)).all()
+        session.execute(sa.select(SchemeDesign.design, SchemeDesign.coefficient)
+                        .where(SchemeDesign.scheme_id == row.id)).all()
     )
     levels = session.execute(
         sa.select(SchemeLevel.level, SchemeLevel.min_score, SchemeLevel.meaning)
@@ -354,7 +355,8 @@ def explain_marker(review: Review, name: str, *, session: Session,
         .where(Finding.biomarker_id == marker.id, Study.review_id == review.id)
         .order_by(Paper.year, Study.label, Finding.id)
     ).all()
-    facts = [FindingFact(label, design, f.outcome_category, f.association == "supports") for f, label, design, _ in rows]
+    facts = [FindingFact(label, design, f.outcome_category, f.association == "supports")
+             for f, label, design, _ in rows]
     result = score_biomarker(facts, pure)
     stored = session.get(Grade, (review.id, marker.id, scheme.id))
     if stored is not None and (stored.score != result.score or stored.level != result.level):

@@ -28,7 +28,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 @pytest.fixture
 def seeded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     db = str(tmp_path / "seeded.db")
-    code, out, err = run(capsys, "--db", db, "init")
+    code, _, err = run(capsys, "--db", db, "init")
     assert code == 0, err
     return db
 
@@ -117,7 +117,9 @@ def test_every_command_has_help() -> None:
 
     root = get_command(app)
     names = list(root.commands)  # type: ignore[attr-defined]
-    assert {"init", "markers", "marker", "studies", "grade", "import", "export", "scheme", "db", "template"} <= set(names)
+    expected = {"init", "markers", "marker", "studies", "grade", "import", "export", "scheme", "db", "template",
+                "papers", "prisma", "tui"}
+    assert expected <= set(names)
     for name, command in root.commands.items():  # type: ignore[attr-defined]
         assert command.help, f"{name} has no help"
 

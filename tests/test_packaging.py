@@ -27,11 +27,13 @@ def test_wheel_contains_migrations_and_seeds(tmp_path: Path) -> None:
     assert "evidencedb/_bundled/seeds/ke-zhou-2025/review.yaml" in names
     assert sum(n.startswith("evidencedb/_bundled/seeds/ke-zhou-2025/studies/") for n in names) == 33
     assert "evidencedb/data/ke-zhou-2025.json" in names
+    assert {"tui/app.py", "tui/app.tcss", "tui/screens/curate.py", "tui/modals/finding.py"} <= names
 
 
 CHECK = """
 import sys
 import evidencedb.cli, evidencedb.curation, evidencedb.queries, evidencedb.grading, evidencedb.seeds, evidencedb.sheet
+import evidencedb.citations, evidencedb.export, evidencedb.figures, evidencedb.prisma, evidencedb.reports
 bad = sorted(m for m in sys.modules if m.split('.')[0] in {'textual', 'tui'})
 print(','.join(bad))
 """
@@ -44,7 +46,8 @@ try:
 except SystemExit:
     pass
 heavy = sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'pandas', 'yaml', 'textual', 'rispy',
-                                                       'bibtexparser', 'Bio', 'matplotlib'})
+                                                       'bibtexparser', 'Bio', 'matplotlib',
+                                                       'openpyxl', 'pint', 'tabulate'})
 print('HEAVY:' + ','.join(heavy))
 """
 

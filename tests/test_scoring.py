@@ -43,7 +43,7 @@ CASES = [
     ("no association adds nothing", [FindingFact("a", P2, "efficacy", True), FindingFact("b", P2, "efficacy", False)],
      "1.0", "C", "efficacy"),
     ("toxicity only", studies(P2, category="toxicity"), "1.0", "C", "toxicity"),
-    ("dual from two studies", studies(P2) + [FindingFact("t", SCR, "toxicity", True)], "1.5", "C", "dual"),
+    ("dual from two studies", [*studies(P2), FindingFact("t", SCR, "toxicity", True)], "1.5", "C", "dual"),
     ("only conflicting", [FindingFact("b", P2, "efficacy", False)], "0", "D", "none"),
 ]
 

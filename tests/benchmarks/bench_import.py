@@ -12,7 +12,9 @@ fresh SQLite files:
   by default); its rows/s are extrapolated linearly to N and the report says so.
 
 Prints a table, then one JSON line: ``import_s``, ``import_rows_per_s``, ``naive_rows_per_s``,
-``naive_rows_timed``, ``naive_extrapolated_s``, ``speedup`` (naive time per row / import time per row).
+``naive_rows_timed``, ``naive_extrapolated_s``, ``speedup`` (naive time per row / import time per row),
+``api_rows_per_s`` and ``speedup_vs_api`` for the library's own one-row writes (``curation.add_*``, each
+commit leaving fresh grades, as the TUI writes), timed on the first ``--api-rows`` rows.
 
 Usage: python tests/benchmarks/bench_import.py [--rows 100000] [--naive-rows 100000] [--dir PATH]
 """
@@ -122,6 +124,38 @@ def naive(engine: sa.Engine, sheet_path: Path, limit: int) -> int:
     return len(rows)
 
 
+def one_at_a_time(engine: sa.Engine, sheet_path: Path, limit: int) -> int:
+    """The library's own single-row writes, one commit per row: every commit leaves fresh grades.
+
+    ``curation.add_paper``/``add_study``/``add_biomarker`` when first seen, then ``add_finding``, which
+    validates, writes its audit row and refreshes the grades the finding touches, as the TUI does.
+    """
+    with sheet_path.open(newline="", encoding="utf-8") as fh:
+        rows = [r for _i, r in zip(range(limit), csv.DictReader(fh), strict=False)]
+    studies: set[str] = set()
+    for rec in rows:
+        with session_scope(engine, write=True) as session:
+            review = queries.get_review("bench", session=session)
+            label = rec["study_id"]
+            if label not in studies:
+                paper = curation.add_paper(PaperIn(title=rec["citation"], year=rec["year"], doi=rec["doi"],
+                                                   pmid=rec["pmid"]), session=session, actor="bench")
+                curation.add_study(review, paper, StudyIn(label=label, design=rec["design"],
+                                                          n_patients=rec["n_patients"],
+                                                          population=rec["population"]),
+                                   session=session, actor="bench")
+                studies.add(label)
+            study = queries.find_study(review.id or 0, label, session=session)
+            assert study is not None
+            if queries.find_biomarker(rec["biomarker"], session=session) is None:
+                curation.add_biomarker(BiomarkerIn(name=rec["biomarker"], category=rec["biomarker_category"]),
+                                       session=session, actor="bench")
+            data = {k: v for k, v in rec.items() if v and k in sheet.FINDING_COLUMNS and k != "biomarker_category"}
+            data["threshold_value"] = data.pop("value", None)
+            curation.add_finding(study, FindingIn.model_validate(data), session=session, actor="bench")
+    return len(rows)
+
+
 def counts(engine: sa.Engine) -> tuple[int, int, int]:
     """Findings, studies and graded biomarkers stored."""
     with engine.connect() as conn:
@@ -133,6 +167,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--naive-rows", type=int, default=None, help="time the naive path on this prefix")
+    parser.add_argument("--api-rows", type=int, default=5_000,
+                        help="time the library's one-at-a-time writes on this prefix")
     parser.add_argument("--dir", type=Path, default=None, help="where to put the sheet and databases")
     args = parser.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-import-"))
@@ -140,7 +176,7 @@ def main() -> None:
     sheet_path = folder / f"sheet-{args.rows}.csv"
     if not sheet_path.exists():
         generate(sheet_path, args.rows)
-    for name in ("import.db", "naive.db"):
+    for name in ("import.db", "naive.db", "api.db"):
         for suffix in ("", "-wal", "-shm"):
             (folder / (name + suffix)).unlink(missing_ok=True)
 
@@ -166,6 +202,15 @@ def main() -> None:
     naive_s = time.perf_counter() - start
     engine.dispose()
 
+    api_rows = min(args.api_rows, args.rows)
+    engine = fresh(folder / "api.db")
+    start = time.perf_counter()
+    api_written = one_at_a_time(engine, sheet_path, api_rows)
+    api_s = time.perf_counter() - start
+    engine.dispose()
+    api_rate = api_written / api_s
+    api_full_s = args.rows / api_rate
+
     import_rate = args.rows / import_s
     naive_rate = written / naive_s
     naive_full_s = args.rows / naive_rate
@@ -176,13 +221,19 @@ def main() -> None:
     print(f"naive: ORM + commit per row ({written:,} rows) {naive_s:9.2f} s  {naive_rate:10,.0f} rows/s")
     if written < args.rows:
         print(f"naive extrapolated linearly to {args.rows:,} rows: {naive_full_s:.1f} s (not measured)")
-    print(f"speed-up {naive_full_s / import_s:.1f}x; stored findings/studies/grades after import: {stored}")
+    print(f"speed-up over bare ORM rows {naive_full_s / import_s:.1f}x; stored findings/studies/grades after import: "
+          f"{stored}")
+    print(f"curation API + commit per row ({api_written:,} rows) {api_s:9.2f} s  {api_rate:10,.0f} rows/s "
+          f"(extrapolated to {args.rows:,} rows: {api_full_s:.1f} s)")
+    print(f"speed-up over the curation API one row at a time {api_full_s / import_s:.1f}x")
     print(json.dumps({
         "rows": args.rows, "library_load_s": round(load_s, 3), "import_s": round(import_s, 3),
         "import_rows_per_s": round(import_rate),
         "naive_rows_timed": written, "naive_s": round(naive_s, 3), "naive_rows_per_s": round(naive_rate),
         "naive_extrapolated_s": round(naive_full_s, 1) if written < args.rows else None,
         "speedup": round(naive_full_s / import_s, 1),
+        "api_rows_timed": api_written, "api_rows_per_s": round(api_rate),
+        "speedup_vs_api": round(api_full_s / import_s, 1),
     }))
 
 

@@ -38,8 +38,9 @@ class MarkersScreen(EvidenceScreen):
         Binding("o", "cycle_sort", "Sort", id="markers.sort", tooltip="Sort by the next column"),
         Binding("right_square_bracket", "page(1)", "Next page", id="markers.next", tooltip="Next page of rows"),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="markers.prev",
-                tooltip="Previous page of rows"),
-        Binding("r", "refresh", "Reload", id="markers.reload", tooltip="Reload the grades from the database"),
+                tooltip="Previous page of rows", show=False),
+        Binding("r", "refresh", "Reload", id="markers.reload", tooltip="Reload the grades from the database",
+                show=False),
     ]
 
     def __init__(self) -> None:
