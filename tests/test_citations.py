@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cli_run import run
 from sqlalchemy.engine import Engine
 
 from evidencedb import curation, papers, queries
 from evidencedb.citations import import_citations, read_citations
-from evidencedb.cli import main
 from evidencedb.db import session_scope
 from evidencedb.errors import ImportValidationError
 from evidencedb.models import AuditLog, ImportBatch, Paper, ReviewPaper
@@ -187,16 +187,6 @@ def test_megabytes_of_random_bytes(review_engine: Engine, tmp_path: Path, suffix
 
 # --------------------------------------------------------------------------------------------------
 # Command line
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_import_papers_and_errors(review_engine: Engine, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,20 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
-from evidencedb.cli import app, main
+from evidencedb.cli import app
 
 SEEDED: dict[str, Path] = {}
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from cli_run import run
 from sqlalchemy.engine import Engine
 
 from evidencedb import export, queries, reports, seeds
-from evidencedb.cli import main
 from evidencedb.db import session_scope
 from evidencedb.errors import EvidenceDBError
 
@@ -23,17 +23,6 @@ FORMATS = ("csv", "xlsx", "json", "md")
 # The seed's headline figures (seeds/README.md, "database" column; the same as tests/test_seeds.py).
 SEED = {"studies": 33, "findings": 105, "graded": 27, "patients": 1319, "with_n": 22, "without_n": 11,
         "trials": 16, "retrospective": 14, "prospective": 3}
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process: exit code, stdout, stderr."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

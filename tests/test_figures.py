@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_run import run
 from matplotlib.colors import to_hex
 from sqlalchemy.engine import Engine
 
 from evidencedb import figures, queries, seeds
-from evidencedb.cli import main
 from evidencedb.db import session_scope
 from evidencedb.errors import EvidenceDBError
 
@@ -146,16 +146,6 @@ def test_a_review_without_grades_has_nothing_to_plot(engine: Engine) -> None:
         review = curation.create_review(session=session, slug="empty", title="Empty", scheme=scheme)
         with pytest.raises(EvidenceDBError, match="no grades"):
             figures.figure3_data(review, session=session)
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_export_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

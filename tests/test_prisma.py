@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from sqlalchemy.engine import Engine
 
 from evidencedb import curation, papers, queries, seeds
 from evidencedb.citations import import_citations
-from evidencedb.cli import main
 from evidencedb.db import session_scope
 from evidencedb.errors import ValidationError
 from evidencedb.models import Screening
@@ -30,16 +30,6 @@ SCREENING = {
     "33230103": ("exclude", None, "review article"),
     "32231200": ("exclude", None, "not CAR-T"),
 }
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cli_run import run
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import column_index_from_string
 from sqlalchemy.engine import Engine
 
 from evidencedb import queries, seeds, sheet
-from evidencedb.cli import main
 from evidencedb.db import make_engine, session_scope
 from evidencedb.errors import EvidenceDBError, ImportValidationError
 from evidencedb.models import AuditLog, Finding, Paper, Study
@@ -53,16 +53,6 @@ def write(path: Path, rows: list[dict[str, str]]) -> Path:
 def count(engine: Engine, model: type) -> int:
     with session_scope(engine) as session:
         return int(session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one())
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_good_sheet_imports_and_grades(engine: Engine, tmp_path: Path) -> None:
