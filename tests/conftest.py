@@ -34,9 +34,10 @@ def pg_admin_url() -> str:
     return url
 
 
-def _new_url(backend: str, tmp_path: object, request: pytest.FixtureRequest) -> Iterator[str]:
+def _new_url(backend: str, tmp_path: object, request: pytest.FixtureRequest,
+             filename: str = "evidence.db") -> Iterator[str]:
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path}/evidence.db"
+        yield f"sqlite:///{tmp_path}/{filename}"
         return
     admin_url = request.getfixturevalue("pg_admin_url")
     name = f"edb_test_{uuid.uuid4().hex[:12]}"
@@ -55,6 +56,12 @@ def _new_url(backend: str, tmp_path: object, request: pytest.FixtureRequest) -> 
 def db_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
     """URL of an empty database on each backend."""
     yield from _new_url(request.param, tmp_path, request)
+
+
+@pytest.fixture
+def second_db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    """Another empty database on the same backend as ``db_url`` (for copies and round trips)."""
+    yield from _new_url("sqlite" if db_url.startswith("sqlite") else "postgres", tmp_path, request, "second.db")
 
 
 @pytest.fixture

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import random
-import uuid
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -359,25 +355,6 @@ def test_new_biomarker_categories_must_agree(engine: Engine, tmp_path: Path) -> 
     assert [(p.row, p.column) for p in info.value.problems] == [(4, "biomarker_category")]
 
 
-@contextmanager
-def _second_database(db_url: str, tmp_path: Path) -> Iterator[str]:
-    """Another empty database on the same backend."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path}/copy.db"
-        return
-    admin_url = os.environ["EVIDENCEDB_TEST_PG_URL"]
-    name = f"edb_copy_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 def _grades(capsys: pytest.CaptureFixture[str], url: str) -> list[tuple[object, ...]]:
     code, out, err = run(capsys, "--db", url, "markers", "--review", "ke-zhou-2025", "--format", "json")
     assert code == 0, err
@@ -386,23 +363,23 @@ def _grades(capsys: pytest.CaptureFixture[str], url: str) -> list[tuple[object, 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_export_findings_then_import_into_an_empty_database_reproduces_the_grades(
-        db_url: str, tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:
+        db_url: str, second_db_url: str, tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--db", db_url, "init")
     assert code == 0, err
     original = _grades(capsys, db_url)
     out = tmp_path / f"findings{suffix}"
     code, _, err = run(capsys, "--db", db_url, "export", "findings", str(out))
     assert code == 0, err
-    with _second_database(db_url, tmp_path) as copy:
-        code, _, err = run(capsys, "--db", copy, "init", "--empty")
-        assert code == 0, err
-        code, text, err = run(capsys, "--db", copy, "import", str(out), "--review", "ke-zhou-2025")
-        assert code == 0, err
-        assert _grades(capsys, copy) == original and len(original) > 20
-        engines = [make_engine(db_url), make_engine(copy)]
-        try:
-            assert count(engines[0], Finding) == count(engines[1], Finding) == int(text.split(" rows;")[0].split()[-1])
-            assert count(engines[0], Study) == count(engines[1], Study) == 33
-        finally:
-            for e in engines:
-                e.dispose()
+    copy = second_db_url
+    code, _, err = run(capsys, "--db", copy, "init", "--empty")
+    assert code == 0, err
+    code, text, err = run(capsys, "--db", copy, "import", str(out), "--review", "ke-zhou-2025")
+    assert code == 0, err
+    assert _grades(capsys, copy) == original and len(original) > 20
+    engines = [make_engine(db_url), make_engine(copy)]
+    try:
+        assert count(engines[0], Finding) == count(engines[1], Finding) == int(text.split(" rows;")[0].split()[-1])
+        assert count(engines[0], Study) == count(engines[1], Study) == 33
+    finally:
+        for e in engines:
+            e.dispose()
