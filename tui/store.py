@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from evidencedb import queries
 from evidencedb.db import make_engine, session_scope
 from evidencedb.errors import ValidationError
+from evidencedb.scoring import score_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -202,12 +203,12 @@ class Store:
         with session_scope(self.engine) as session:
             row = queries.get_scheme(None, session=session, review=queries.get_review(review, session=session))
             pure = queries.load_scheme(row, session=session)
-        designs = tuple((d, str(c)) for d, c in sorted(pure.designs.items(), key=lambda kv: (-kv[1], kv[0])))
+        designs = tuple((d, score_text(c)) for d, c in sorted(pure.designs.items(), key=lambda kv: (-kv[1], kv[0])))
         ordered = sorted(pure.levels, key=lambda lv: lv.min_score, reverse=True)
         levels = []
         for i, lv in enumerate(ordered):
-            upper = f"< {ordered[i - 1].min_score}" if i else ""
-            levels.append((lv.level, f"≥ {lv.min_score} {upper}".strip(), lv.meaning))
+            upper = f"and < {score_text(ordered[i - 1].min_score)}" if i else ""
+            levels.append((lv.level, f"≥ {score_text(lv.min_score)} {upper}".strip(), lv.meaning))
         return SchemeView(row.name, row.version, row.content_hash, designs, tuple(levels))
 
     def designs(self, review: str) -> list[str]:
