@@ -61,7 +61,6 @@ class MarkersScreen(EvidenceScreen):
         table: DataTable[object] = DataTable(id="marker-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="marker-status")
-        yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -72,6 +71,8 @@ class MarkersScreen(EvidenceScreen):
         self._set_levels()
         table.focus()
         self.reload()
+        # The footer costs as much to build as the rest of the screen: it comes one frame after the data.
+        self.call_after_refresh(self.mount, Footer())
 
     def _set_levels(self) -> None:
         levels = self.app.store.levels(self.app.review)  # type: ignore[attr-defined]
