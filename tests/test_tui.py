@@ -27,6 +27,7 @@ from tui.screens.marker import MarkerScreen
 from tui.screens.markers import MarkersScreen
 from tui.store import Store
 from tui.widgets.form import FormField
+from tui.widgets.page_table import PageTable
 
 SIZE = (150, 45)
 NEW_DOI = "10.5555/edb.test.2025.001"
@@ -109,7 +110,7 @@ async def test_leaderboard_filters_sorts_and_opens_a_marker(app: EvidenceApp) ->
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, MarkersScreen)
-        table = screen.query_one("#marker-table", DataTable)
+        table = screen.query_one("#marker-table", PageTable)
         assert table.row_count == 27
         assert [str(c) for c in table.get_row_at(0)[:3]] == ["tumour burden", "tumour burden", "11.3"]
         await pilot.press("slash", *"mrd")
@@ -375,7 +376,7 @@ async def test_a_lost_postgresql_connection_is_a_notification(seeded: Engine) ->
     app = EvidenceApp(Store(engine=seeded))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = app.screen.query_one("#marker-table", DataTable)
+        table = app.screen.query_one("#marker-table", PageTable)
         assert table.row_count == 27
         admin = sa.create_engine(seeded.url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:  # the server drops every other connection to this database

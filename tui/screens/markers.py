@@ -1,6 +1,6 @@
 """The home screen: graded biomarkers of a review, strongest first, paged from SQL.
 
-Why paged: a DataTable takes seconds to paint 100k rows, so the table only ever holds one page; the
+Why paged: a table of 100k rows takes seconds to paint, so the table only ever holds one page; the
 filter, sort and level choice go into the SQL query (LIMIT/OFFSET), and every keystroke reloads one
 page of a few milliseconds.
 """
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Footer, Header, Input, Select, Static
 
 from evidencedb.errors import EvidenceDBError
 from evidencedb.queries import MARKER_ORDERS
@@ -23,11 +22,18 @@ from evidencedb.scoring import score_text
 from tui.screens.base import EvidenceScreen
 from tui.store import MarkerPage
 from tui.widgets.badge import level_badge
+from tui.widgets.page_table import Column, PageTable
 
 PAGE_SIZE = 50
-#: DataTable column key → ``list_markers(order=…)``.
+#: Column key → ``list_markers(order=…)``.
 SORTABLE = {"biomarker": "biomarker", "category": "category", "score": "score", "studies": "n_studies",
             "class": "class"}
+
+
+COLUMNS = (Column("Biomarker", "biomarker"), Column("Category", "category", 26),
+           Column("Score", "score", justify="right"), Column("Level", "level"),
+           Column("Studies", "studies", justify="right"), Column("Conflicting", "conflicting", justify="right"),
+           Column("Class", "class"))
 
 
 class MarkersScreen(EvidenceScreen):
@@ -58,18 +64,12 @@ class MarkersScreen(EvidenceScreen):
             yield Select([(slug, slug) for slug, _ in reviews], allow_blank=False,
                          value=self.app.review, id="review-select")  # type: ignore[attr-defined]
             yield Select([], prompt="Any level", id="level-select")
-        table: DataTable[object] = DataTable(id="marker-table", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield PageTable(COLUMNS, id="marker-table")
         yield Static("", id="marker-status")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, key in (("Biomarker", "biomarker"), ("Category", "category"), ("Score", "score"),
-                           ("Level", "level"), ("Studies", "studies"), ("Conflicting", "conflicting"),
-                           ("Class", "class")):
-            table.add_column(label, key=key)
         self._set_levels()
-        table.focus()
+        self.query_one(PageTable).focus()
         self.reload()
         # The footer costs as much to build as the rest of the screen: it comes one frame after the data.
         self.call_after_refresh(self.mount, Footer())
@@ -102,15 +102,9 @@ class MarkersScreen(EvidenceScreen):
     def show_page(self, page: MarkerPage) -> None:
         """Put one page into the table (keeps the cursor row where it can)."""
         self.page = page
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        for m in page.rows:  # Text cells: the table then skips parsing each cell as markup
-            table.add_row(Text(m.biomarker), Text(m.category), Text(score_text(m.score), justify="right"),
-                          level_badge(m.level), Text(str(m.n_studies), justify="right"),
-                          Text(str(m.n_conflicting), justify="right"), Text(m.grade_class), key=m.biomarker)
-        if page.rows:
-            table.move_cursor(row=min(row, len(page.rows) - 1))
+        rows = [(m.biomarker, m.category, score_text(m.score), level_badge(m.level), str(m.n_studies),
+                 str(m.n_conflicting), m.grade_class) for m in page.rows]
+        self.query_one(PageTable).set_rows(rows, [m.biomarker for m in page.rows])
         last = page.offset + len(page.rows)
         arrow = "↓" if self._descending() else "↑"
         status = (f"{page.offset + 1}–{last} of {page.total}" if page.rows else "no graded biomarker matches")
@@ -131,7 +125,7 @@ class MarkersScreen(EvidenceScreen):
 
     @on(Input.Submitted, "#marker-search")
     def _search_done(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(PageTable).focus()
 
     @on(Select.Changed, "#level-select")
     def _level_changed(self) -> None:
@@ -145,9 +139,9 @@ class MarkersScreen(EvidenceScreen):
         self._set_levels()
         self.reload()
 
-    @on(DataTable.HeaderSelected)
-    def _header(self, event: DataTable.HeaderSelected) -> None:
-        order = SORTABLE.get(str(event.column_key.value))
+    @on(PageTable.HeaderSelected)
+    def _header(self, event: PageTable.HeaderSelected) -> None:
+        order = SORTABLE.get(event.column_key)
         if order is None:
             return
         if order == self.order:
@@ -156,11 +150,11 @@ class MarkersScreen(EvidenceScreen):
             self.order, self.descending = order, None
         self.reload()
 
-    @on(DataTable.RowSelected)
-    def _open(self, event: DataTable.RowSelected) -> None:
+    @on(PageTable.RowSelected)
+    def _open(self, event: PageTable.RowSelected) -> None:
         from tui.screens.marker import MarkerScreen
 
-        self.app.push_screen(MarkerScreen(str(event.row_key.value)))
+        self.app.push_screen(MarkerScreen(event.row_key))
 
     def on_screen_resume(self) -> None:
         if self.page is not None:
