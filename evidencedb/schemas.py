@@ -98,6 +98,11 @@ def to_decimal(value: Any) -> Decimal | None:
 
 
 def _choice(value: Any, allowed: tuple[str, ...], *, optional: bool) -> str | None:
+    if type(value) is str and (text := value.strip()):  # the usual case, without conversions
+        found = _options(allowed).get(text.lower())
+        if found is None:
+            raise ValueError(f"{text!r} is not one of: {', '.join(allowed)}")
+        return found
     if value is None or (isinstance(value, str) and not value.strip()):
         if optional:
             return None
@@ -226,6 +231,8 @@ class StudyIn(_Input):
                      "quality_tool", "quality_rating", "verification_confidence", mode="before")
     @classmethod
     def _optional_text(cls, v: Any) -> Any:
+        if type(v) is str:
+            return v.strip() or None
         return None if v is None else _blank_to_none(str(v))
 
 
@@ -323,6 +330,8 @@ class FindingIn(_Input):
     @field_validator("measure", "timepoint", "specimen", "assay", "unit", "p_value", "group_results", mode="before")
     @classmethod
     def _optional_text(cls, v: Any) -> Any:
+        if type(v) is str:
+            return v.strip() or None
         return None if v is None else _blank_to_none(str(v))
 
     @field_validator("unit", mode="after")

@@ -21,10 +21,12 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col
 
@@ -57,6 +59,7 @@ FIELD_OF = {"value": "threshold_value", "upper_value": "threshold_upper"}
 _NUMBER_FIELDS = frozenset({"threshold_value", "threshold_upper", "effect_value", "ci_low", "ci_high"})
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$")
 _PAPER_FIELDS = ("title", "authors", "journal", "year", "doi", "pmid", "retracted")
+_BATCH = 5_000  # finding rows validated per call
 _STUDY_FIELDS = tuple(c for c in STUDY_COLUMNS if c not in (*_PAPER_FIELDS, "citation", "study_id"))
 
 
@@ -163,6 +166,32 @@ def _differences(first: StudyEntry, paper: PaperIn, study: StudyIn) -> list[tupl
     return diffs
 
 
+@cache
+def _finding_list() -> TypeAdapter[list[FindingIn]]:
+    return TypeAdapter(list[FindingIn])
+
+
+def _validate_findings(datas: list[dict[str, str]]) -> list[FindingIn | PydanticValidationError]:
+    """Each row's finding columns validated by :class:`FindingIn`: the model, or the row's errors.
+
+    Rows are validated a batch at a time by one call (the same model, without a Python call per row);
+    a batch with any bad row is validated again row by row, so that every bad row gets its own errors.
+    """
+    adapter = _finding_list()
+    results: list[FindingIn | PydanticValidationError] = []
+    for start in range(0, len(datas), _BATCH):
+        batch = datas[start:start + _BATCH]
+        try:
+            results += adapter.validate_python(batch)
+        except PydanticValidationError:
+            for data in batch:
+                try:
+                    results.append(FindingIn.model_validate(data))
+                except PydanticValidationError as exc:
+                    results.append(exc)
+    return results
+
+
 def parse_rows(table: SheetTable, *, designs: set[str], scheme: str, known: dict[str, tuple[int, str]]
                ) -> tuple[ParsedSheet, list[RowProblem]]:
     """Validate every row on its own (no database access).
@@ -191,7 +220,16 @@ def parse_rows(table: SheetTable, *, designs: set[str], scheme: str, known: dict
     raw_study = operator.itemgetter(*(at[c] for c in STUDY_COLUMNS if c in at))  # study columns, at C speed
     label_at, category_at = at["study_id"], at.get("biomarker_category")
     parsed = ParsedSheet({}, [], {}, {})
-    for number, rec in zip(table.numbers, table.rows, strict=True):
+    datas = [{name: value for c, name in finding_columns if (value := rec[c]) and not value.isspace()}
+             for rec in table.rows]
+    if table.decimal_comma:
+        for data in datas:
+            for name in _NUMBER_FIELDS & data.keys():
+                if _DECIMAL_COMMA.match(data[name]):
+                    data[name] = data[name].replace(",", ".")
+    findings = _validate_findings(datas)
+    del datas
+    for number, rec, finding in zip(table.numbers, table.rows, findings, strict=True):
         label = rec[label_at].strip()
         raw = raw_study(rec)
         first = parsed.studies.get(label)
@@ -214,15 +252,8 @@ def parse_rows(table: SheetTable, *, designs: set[str], scheme: str, known: dict
                 else:
                     problems += [RowProblem(number, column, f"study {label} has {a!r} in row {first.row}, {b!r} here")
                                  for column, a, b in _differences(first, paper, study)]
-        data = {name: value for c, name in finding_columns if (value := rec[c]) and not value.isspace()}
-        if table.decimal_comma:
-            for name in _NUMBER_FIELDS & data.keys():
-                if _DECIMAL_COMMA.match(data[name]):
-                    data[name] = data[name].replace(",", ".")
-        try:
-            finding = FindingIn.model_validate(data)
-        except PydanticValidationError as exc:
-            problems += _problems(number, exc)
+        if isinstance(finding, PydanticValidationError):
+            problems += _problems(number, finding)
             continue
         key = finding.biomarker.lower()
         category = rec[category_at].strip() if category_at is not None else ""

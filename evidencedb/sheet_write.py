@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
@@ -31,6 +33,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _CHUNK = 500  # bound parameters per IN (...) list, well under every backend's limit
+#: Rows per multi-row INSERT on SQLite, and a bound-parameter budget below every SQLite build's limit.
+_ROWS_PER_INSERT = 50
+_SQLITE_MAX_PARAMETERS = 999
+#: SQLite page cache during an import, in KiB (PRAGMA cache_size takes a negative number for KiB).
+_IMPORT_CACHE_KIB = -131_072
 _COMPARED_STUDY_FIELDS = ("design", "centres", "prospective", "phase", "arms", "n_patients", "population",
                           "age_range", "disease", "product", "target", "costim", "toxicity_grading", "registry_id",
                           "quality_tool", "quality_rating")
@@ -213,12 +220,15 @@ def bulk_insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -
         insert_values(session, table, names, [[row[n] for n in names] for row in rows])
 
 
-def insert_values(session: Session, table: sa.Table, names: Sequence[str], rows: list[list[Any]]) -> None:
-    """Insert many rows, given as lists of values in the order of ``names``.
+def insert_values(session: Session, table: sa.Table, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert many rows, given as sequences of values in the order of ``names``.
 
-    SQLAlchemy's own executemany spends most of its time building parameters; here each column's
-    bind processor (decimal text, timestamps, booleans) is looked up once, applied only to columns
-    that have one and only once per distinct value, and the driver receives plain tuples. Values are
+    SQLAlchemy's own executemany spends most of its time building parameters; here the rows are
+    turned into columns, each column's bind processor (decimal text, timestamps, booleans) is looked
+    up once and applied only to columns that have one, once per value as written, and the driver
+    receives plain tuples. A column that is NULL in every row, nullable and without any default is
+    left out of the statement (the database stores NULL for it all the same). On SQLite, rows go in
+    groups of up to :data:`_ROWS_PER_INSERT` per ``INSERT … VALUES (…), (…)`` statement. Values are
     exactly what the ORM would have sent.
     """
     if not rows:
@@ -229,20 +239,52 @@ def insert_values(session: Session, table: sa.Table, names: Sequence[str], rows:
     if mark is None:  # another driver: let SQLAlchemy do it
         connection.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
         return
-    processors: list[tuple[int, Any, dict[Any, Any]]] = [(i, p, {}) for i, name in enumerate(names)
-                  if (p := table.c[name].type._cached_bind_processor(dialect)) is not None]
-    for values in rows:
-        for i, process, memo in processors:
-            value = values[i]
-            if value is not None:
-                done = memo.get(value)
-                if done is None:
-                    done = memo[value] = process(value)
-                values[i] = done
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    kept: list[tuple[str, Sequence[Any]]] = [(name, values) for name, values in zip(names, columns, strict=True)
+                                             if not _always_null(table.c[name], values)]
+    names = [name for name, _values in kept]
+    columns = [_bind(values, table.c[name].type._cached_bind_processor(dialect)) for name, values in kept]
+    params = list(zip(*columns, strict=True))
     quote = dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({', '.join(mark for _ in names)})")
-    connection.exec_driver_sql(sql, [tuple(values) for values in rows])
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
+    one = f"({', '.join(mark for _ in names)})"
+    per = max(1, min(_ROWS_PER_INSERT, _SQLITE_MAX_PARAMETERS // len(names))) if dialect.name == "sqlite" else 1
+    full = len(params) - len(params) % per if per > 1 else 0
+    if full:  # one statement per group: far fewer statement steps than one per row
+        connection.exec_driver_sql(head + ", ".join([one] * per),
+                                   [tuple(chain.from_iterable(params[start:start + per]))
+                                    for start in range(0, full, per)])
+    if full < len(params):
+        connection.exec_driver_sql(head + one, params[full:])
+
+
+def _always_null(column: sa.Column[Any], values: Sequence[Any]) -> bool:
+    """Whether a column may be left out of an insert: NULL in every row, nullable, no default of any kind."""
+    if not column.nullable or column.primary_key or column.default is not None or column.server_default is not None:
+        return False
+    return values[0] is None and values.count(None) == len(values)
+
+
+def _bind(values: Sequence[Any], process: Any) -> Sequence[Any]:
+    """A column's values as the driver takes them: the bind processor applied once per value as written.
+
+    Results are shared between values that are the same object, or decimals written the same way
+    (``0.5`` and ``0.50`` are equal but stored as written, so they are never shared).
+    """
+    if process is None:
+        return values
+    memo: dict[Any, Any] = {}
+    out: list[Any] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        key = str(value) if type(value) is Decimal else id(value)
+        done = memo.get(key)
+        if done is None:
+            done = memo[key] = process(value)
+        out.append(done)
+    return out
 
 
 def _ids(session: Session, column: Any, key: Any, values: Sequence[Any], *extra: Any) -> dict[Any, int]:
@@ -259,6 +301,34 @@ def apply_import(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, s
     Returns:
         The review written to (created when the database had none).
     """
+    with _page_cache(session):
+        return _apply(plan, parsed, review, scheme, report, known, session=session, actor=actor)
+
+
+@contextmanager
+def _page_cache(session: Session) -> Iterator[None]:
+    """On SQLite, give this connection a larger page cache while the import writes; restore it after.
+
+    The default cache (2 MiB) is far smaller than the pages 100,000 findings and their indexes touch,
+    so SQLite would re-read and spill pages during the inserts and the regrade. The cache size is
+    memory only: it changes nothing about durability or what is written.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    previous = int(driver.execute("PRAGMA cache_size").fetchone()[0])
+    driver.execute(f"PRAGMA cache_size={_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size={previous}")
+
+
+def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme: Scheme,
+           report: ImportReport, known: dict[str, tuple[int, str]], *, session: Session, actor: str) -> Review:
     if review is None:
         scheme_row = curation.ensure_scheme(scheme, session=session)
         review = curation.create_review(session=session, slug=report.review, title=f"Review {report.review}",

@@ -383,3 +383,44 @@ def test_export_findings_then_import_into_an_empty_database_reproduces_the_grade
     finally:
         for e in engines:
             e.dispose()
+
+
+def test_thresholds_are_stored_as_written_and_absent_values_stay_null(engine: Engine, tmp_path: Path) -> None:
+    values = ["0.5", "0.50", "2.5", "2.50", "40.0", "1E-7"]
+    rows = [{**GOOD[1], "measure": f"measure {i}", "comparator": ">=", "value": v, "unit": "pg/mL"}
+            for i, v in enumerate(values)]
+    path = write(tmp_path / "thresholds.csv", rows)
+    with session_scope(engine, write=True) as session:
+        report = sheet.import_sheet(path, session=session, review_slug="mine")
+    assert report.findings_added == len(values)
+    with session_scope(engine) as session:
+        stored = session.execute(sa.text("SELECT measure, threshold_value, norm_value, norm_unit, specimen, ci_low "
+                                         "FROM finding ORDER BY measure")).all()
+    assert [tuple(r) for r in stored] == [
+        ("measure 0", "0.5", "0.0005", "ng/mL", None, None), ("measure 1", "0.50", "0.0005", "ng/mL", None, None),
+        ("measure 2", "2.5", "0.0025", "ng/mL", None, None), ("measure 3", "2.50", "0.0025", "ng/mL", None, None),
+        ("measure 4", "40", "0.04", "ng/mL", None, None), ("measure 5", "1E-7", "1E-10", "ng/mL", None, None)]
+
+
+def test_bad_rows_among_thousands_are_each_reported_and_nothing_is_written(engine: Engine, tmp_path: Path) -> None:
+    rows = [{**GOOD[1], "measure": f"measure {i}"} for i in range(6_001)]
+    rows[17]["direction"] = "sideways"
+    rows[5_500]["value"] = "2,5"
+    rows[5_500]["comparator"] = ">"
+    path = write(tmp_path / "many.csv", rows)
+    with session_scope(engine, write=True) as session, pytest.raises(ImportValidationError) as caught:
+        sheet.import_sheet(path, session=session, review_slug="mine")
+    assert [(p.row, p.column) for p in caught.value.problems] == [(19, "direction"), (5_502, "value")]
+    assert "'sideways' is not one of" in caught.value.problems[0].reason
+    assert count(engine, Finding) == 0 and count(engine, Study) == 0
+
+
+def test_an_import_leaves_the_sqlite_page_cache_as_it_was(engine: Engine, tmp_path: Path) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite connection setting")
+    path = write(tmp_path / "good.csv", GOOD)
+    with session_scope(engine, write=True) as session:
+        before = session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one()
+        sheet.import_sheet(path, session=session, review_slug="mine")
+        after = session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one()
+    assert after == before and count(engine, Finding) == 3
