@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -124,25 +121,3 @@ def test_curation_writes_store_the_normalised_threshold(engine: Engine) -> None:
         assert stored is not None
         assert (stored.threshold_value, stored.unit) == (Decimal("0.05"), "mg/dL")
         assert (stored.norm_value, stored.norm_unit) == (Decimal("500"), "ng/mL")
-
-
-LAZY = """
-import sys
-from evidencedb.cli import main
-try:
-    main(['--db', sys.argv[1], 'markers', '--format', 'json'])
-except SystemExit:
-    pass
-print('HEAVY:' + ','.join(sorted({m.split('.')[0] for m in sys.modules} & {'pint', 'openpyxl', 'pandas'})))
-"""
-
-
-def test_markers_loads_neither_pint_nor_spreadsheet_libraries(tmp_path: Path) -> None:
-    from evidencedb.cli import main
-
-    db = str(tmp_path / "x.db")
-    with pytest.raises(SystemExit) as info:
-        main(["--db", db, "init"])
-    assert info.value.code in (0, None)
-    out = subprocess.run([sys.executable, "-c", LAZY, db], capture_output=True, text=True, timeout=60, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "HEAVY:"
