@@ -211,7 +211,7 @@ _RIS_HEADER = re.compile(r"^[A-Za-z][\w ]{0,40}:")
 
 def _ris_blocks(name: str, lines: list[str]) -> Iterator[tuple[int, list[str], set[str]]]:
     """Split RIS lines into records (start line, lines with canonical tags, tags used), checking structure."""
-    import rispy  # type: ignore[import-untyped]
+    import rispy  # type: ignore[import-untyped]  # rispy ships no type hints
 
     known = set(rispy.TAG_KEY_MAPPING) | _RIS_QUIET
     start: int | None = None
@@ -305,7 +305,7 @@ def read_ris(path: Path) -> CitationFile:
     Raises:
         CitationFileError: not UTF-8, no records, a record without ``ER``, text outside records, a bad DOI.
     """
-    import rispy  # type: ignore[import-untyped]
+    import rispy
 
     raw = _read_bytes(path)
     lines = _decode(path, raw)
@@ -449,7 +449,7 @@ def read_medline(path: Path) -> CitationFile:
     lines = _decode(path, raw)
     records = []
     for number, (start, block) in enumerate(_medline_blocks(path.name, lines), start=1):
-        parsed = list(Medline.parse(line + "\n" for line in block))  # type: ignore[no-untyped-call]
+        parsed = list(Medline.parse(line + "\n" for line in block))  # type: ignore[no-untyped-call]  # Biopython is untyped
         if len(parsed) != 1:
             raise CitationFileError(path.name, f"record {number} (line {start})", "cannot be read as one record")
         rec = parsed[0]

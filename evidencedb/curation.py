@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError as PydanticValidationError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from evidencedb import grading, queries
 from evidencedb.errors import DuplicateError, NotFoundError, UnknownDesignError, ValidationError
@@ -80,8 +80,9 @@ def ensure_scheme(scheme: Scheme, *, session: Session) -> ScoringScheme:
     Raises:
         DuplicateError: the name and version exist with different content (versions are immutable).
     """
-    existing = session.execute(
-        sa.select(ScoringScheme).where(ScoringScheme.name == scheme.name, ScoringScheme.version == scheme.version)
+    existing: ScoringScheme | None = session.execute(
+        sa.select(ScoringScheme).where(col(ScoringScheme.name) == scheme.name,
+                                       col(ScoringScheme.version) == scheme.version)
     ).scalar_one_or_none()
     if existing is not None:
         if existing.content_hash != scheme.content_hash:
@@ -243,7 +244,7 @@ def delete_study(study: Study, *, session: Session, actor: str = "") -> None:
     """Delete a study and its findings (each recorded in the audit log), then regrade."""
     review = session.get(Review, study.review_id)
     assert review is not None and study.id is not None
-    findings = list(session.execute(sa.select(Finding).where(Finding.study_id == study.id)).scalars())
+    findings = list(session.execute(sa.select(Finding).where(col(Finding.study_id) == study.id)).scalars())
     touched = {f.biomarker_id for f in findings}
     for finding in findings:
         audit(session, actor=actor, action="delete", obj=finding, key=str(finding.id), old=_row(finding))

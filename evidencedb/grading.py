@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from evidencedb.errors import NotFoundError, UnknownDesignError
 from evidencedb.models import (
@@ -69,19 +70,19 @@ def _supports(category: str) -> sa.ColumnElement[int]:
     )
 
 
-def _support_select(where: sa.ColumnElement[bool]) -> sa.Select[tuple[int, ...]]:
+def _support_select(where: sa.ColumnElement[bool]) -> sa.Select[*tuple[Any, ...]]:
     """Support rows recomputed from findings, for the studies selected by ``where``."""
     no_assoc = sa.func.sum(sa.case((F.c.association == "no association", 1), else_=0))
     return (
-        sa.select(F.c.study_id, F.c.biomarker_id, Study.review_id, _supports("efficacy"), _supports("toxicity"),
+        sa.select(F.c.study_id, F.c.biomarker_id, col(Study.review_id), _supports("efficacy"), _supports("toxicity"),
                   no_assoc)
-        .select_from(F.join(Study, Study.id == F.c.study_id))  # type: ignore[arg-type]
+        .select_from(F.join(Study, col(Study.id) == F.c.study_id))
         .where(where)
-        .group_by(F.c.study_id, F.c.biomarker_id, Study.review_id)
+        .group_by(F.c.study_id, F.c.biomarker_id, col(Study.review_id))
     )
 
 
-def _insert_support(session: Session, select: sa.Select[tuple[int, ...]]) -> None:
+def _insert_support(session: Session, select: sa.Select[*tuple[Any, ...]]) -> None:
     session.execute(
         sa.insert(Support).from_select(
             ["study_id", "biomarker_id", "review_id", "n_efficacy", "n_toxicity", "n_no_association"], select
@@ -89,33 +90,33 @@ def _insert_support(session: Session, select: sa.Select[tuple[int, ...]]) -> Non
     )
 
 
-def _tally_select(review_id: int, biomarker_ids: Collection[int] | None) -> sa.Select[tuple[int, ...]]:
-    supporting = (Support.n_efficacy + Support.n_toxicity) > 0  # type: ignore[operator]
+def _tally_select(review_id: int, biomarker_ids: Collection[int] | None) -> sa.Select[*tuple[Any, ...]]:
+    supporting = (col(Support.n_efficacy) + col(Support.n_toxicity)) > 0
     q = (
         sa.select(
-            Support.review_id,
-            Support.biomarker_id,
-            Study.design,
+            col(Support.review_id),
+            col(Support.biomarker_id),
+            col(Study.design),
             sa.func.sum(sa.case((supporting, 1), else_=0)),
-            sa.func.sum(sa.case((Support.n_efficacy > 0, 1), else_=0)),  # type: ignore[operator]
-            sa.func.sum(sa.case((Support.n_toxicity > 0, 1), else_=0)),  # type: ignore[operator]
-            sa.func.sum(sa.case((~supporting & (Support.n_no_association > 0), 1), else_=0)),  # type: ignore[operator]
+            sa.func.sum(sa.case((col(Support.n_efficacy) > 0, 1), else_=0)),
+            sa.func.sum(sa.case((col(Support.n_toxicity) > 0, 1), else_=0)),
+            sa.func.sum(sa.case((~supporting & (col(Support.n_no_association) > 0), 1), else_=0)),
         )
-        .join(Study, Study.id == Support.study_id)  # type: ignore[arg-type]
-        .where(Support.review_id == review_id)
-        .group_by(Support.review_id, Support.biomarker_id, Study.design)
+        .join(Study, col(Study.id) == col(Support.study_id))
+        .where(col(Support.review_id) == review_id)
+        .group_by(col(Support.review_id), col(Support.biomarker_id), col(Study.design))
     )
     if biomarker_ids is not None:
-        q = q.where(Support.biomarker_id.in_(sorted(biomarker_ids)))  # type: ignore[attr-defined]
+        q = q.where(col(Support.biomarker_id).in_(sorted(biomarker_ids)))
     return q
 
 
 def refresh_tally(session: Session, review_id: int, biomarker_ids: Collection[int] | None) -> None:
     """Recompute the tally rows of some biomarkers (``None``: all) from ``support``."""
     session.flush()
-    delete = sa.delete(Tally).where(Tally.review_id == review_id)  # type: ignore[arg-type]
+    delete = sa.delete(Tally).where(col(Tally.review_id) == review_id)
     if biomarker_ids is not None:
-        delete = delete.where(Tally.biomarker_id.in_(sorted(biomarker_ids)))  # type: ignore[attr-defined]
+        delete = delete.where(col(Tally.biomarker_id).in_(sorted(biomarker_ids)))
     session.execute(delete)
     session.execute(
         sa.insert(Tally).from_select(
@@ -128,8 +129,8 @@ def refresh_tally(session: Session, review_id: int, biomarker_ids: Collection[in
 def rebuild(session: Session, review_id: int) -> None:
     """Recompute ``support`` and ``tally`` of a review from its findings (set-based, no row loop)."""
     session.flush()
-    study_ids = sa.select(Study.id).where(Study.review_id == review_id)
-    session.execute(sa.delete(Support).where(Support.review_id == review_id))  # type: ignore[arg-type]
+    study_ids = sa.select(col(Study.id)).where(col(Study.review_id) == review_id)
+    session.execute(sa.delete(Support).where(col(Support.review_id) == review_id))
     _insert_support(session, _support_select(F.c.study_id.in_(study_ids)))
     refresh_tally(session, review_id, None)
 
@@ -152,7 +153,7 @@ def refresh_pairs(session: Session, review_id: int, pairs: Iterable[tuple[int, i
     pair_filter = sa.or_(*[(F.c.study_id == s) & (F.c.biomarker_id == b) for s, b in sorted(pairs)])
     session.execute(
         sa.delete(Support).where(
-            sa.or_(*[(Support.study_id == s) & (Support.biomarker_id == b) for s, b in sorted(pairs)])  # type: ignore[arg-type]
+            sa.or_(*[(col(Support.study_id) == s) & (col(Support.biomarker_id) == b) for s, b in sorted(pairs)])
         )
     )
     _insert_support(session, _support_select(F.c.study_id.in_(sorted(studies)) & pair_filter))
@@ -164,7 +165,7 @@ def refresh_study_design(session: Session, study: Study) -> set[int]:
     """After a study's design changed, move its biomarkers' tallies to the new design."""
     session.flush()
     biomarkers = set(
-        session.execute(sa.select(Support.biomarker_id).where(Support.study_id == study.id)).scalars()
+        session.execute(sa.select(col(Support.biomarker_id)).where(col(Support.study_id) == study.id)).scalars()
     )
     if biomarkers:
         refresh_tally(session, study.review_id, biomarkers)
@@ -185,17 +186,18 @@ def check_designs(session: Session, review_id: int, scheme: ScoringScheme,
     Raises:
         UnknownDesignError: naming the scheme, each unlisted design and its studies.
     """
-    listed = sa.select(SchemeDesign.design).where(SchemeDesign.scheme_id == scheme.id)
-    q = sa.select(Tally.design).distinct().where(Tally.review_id == review_id, Tally.design.not_in(listed))  # type: ignore[attr-defined]
+    listed = sa.select(col(SchemeDesign.design)).where(col(SchemeDesign.scheme_id) == scheme.id)
+    q = sa.select(col(Tally.design)).distinct().where(col(Tally.review_id) == review_id,
+                                                      col(Tally.design).not_in(listed))
     if biomarker_ids is not None:
-        q = q.where(Tally.biomarker_id.in_(sorted(biomarker_ids)))  # type: ignore[attr-defined]
+        q = q.where(col(Tally.biomarker_id).in_(sorted(biomarker_ids)))
     missing = list(session.execute(q).scalars())
     if not missing:
         return
     rows = session.execute(
-        sa.select(Study.design, Study.label)
-        .where(Study.review_id == review_id, Study.design.in_(missing))  # type: ignore[attr-defined]
-        .where(sa.exists().where(Support.study_id == Study.id))
+        sa.select(col(Study.design), col(Study.label))
+        .where(col(Study.review_id) == review_id, col(Study.design).in_(missing))
+        .where(sa.exists().where(col(Support.study_id) == col(Study.id)))
     ).all()
     unknown: dict[str, list[str]] = {}
     for design, label in rows:
@@ -205,47 +207,49 @@ def check_designs(session: Session, review_id: int, scheme: ScoringScheme,
 
 def _level_case(session: Session, scheme_id: int, score: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
     levels = session.execute(
-        sa.select(SchemeLevel.level, SchemeLevel.min_score)
-        .where(SchemeLevel.scheme_id == scheme_id)
-        .order_by(SchemeLevel.min_score.desc())  # type: ignore[attr-defined]
+        sa.select(col(SchemeLevel.level), col(SchemeLevel.min_score))
+        .where(col(SchemeLevel.scheme_id) == scheme_id)
+        .order_by(col(SchemeLevel.min_score).desc())
     ).all()
     if not levels:
         raise NotFoundError(f"scheme {scheme_id} has no levels")
     milli = Milli()
     # Compare raw thousandths: the sum is already in the column's storage unit.
-    whens = [(score >= sa.literal(milli.process_bind_param(cut, None), sa.BigInteger()), level)
+    # Milli never reads the dialect, so none is passed.
+    whens = [(score >= sa.literal(milli.process_bind_param(cut, None), sa.BigInteger()), level)  # type: ignore[arg-type]
              for level, cut in levels[:-1]]
     return sa.case(*whens, else_=levels[-1][0]) if whens else sa.literal(levels[-1][0])
 
 
 def _grade_select(session: Session, review_id: int, scheme: ScoringScheme,
-                  biomarker_ids: Collection[int] | None) -> sa.Select[tuple[object, ...]]:
-    coefficient = sa.type_coerce(SchemeDesign.coefficient, sa.BigInteger())  # raw thousandths
-    score = sa.func.sum(Tally.n_supporting * coefficient)
-    n_eff = sa.func.sum(Tally.n_efficacy)
-    n_tox = sa.func.sum(Tally.n_toxicity)
+                  biomarker_ids: Collection[int] | None) -> sa.Select[*tuple[Any, ...]]:
+    coefficient = sa.type_coerce(col(SchemeDesign.coefficient), sa.BigInteger())  # raw thousandths
+    score = sa.func.sum(col(Tally.n_supporting) * coefficient)
+    n_eff = sa.func.sum(col(Tally.n_efficacy))
+    n_tox = sa.func.sum(col(Tally.n_toxicity))
     grade_class = sa.case(
         ((n_eff > 0) & (n_tox > 0), "dual"), (n_eff > 0, "efficacy"), (n_tox > 0, "toxicity"), else_="none"
     )
     q = (
         sa.select(
-            Tally.review_id,
-            Tally.biomarker_id,
+            col(Tally.review_id),
+            col(Tally.biomarker_id),
             sa.literal(scheme.id, sa.Integer()),
             score,
-            _level_case(session, scheme.id, score),  # type: ignore[arg-type]
-            sa.func.sum(Tally.n_supporting),
-            sa.func.sum(Tally.n_conflicting),
+            _level_case(session, scheme.id, score),  # type: ignore[arg-type]  # a stored scheme always has an id
+            sa.func.sum(col(Tally.n_supporting)),
+            sa.func.sum(col(Tally.n_conflicting)),
             grade_class,
             sa.literal(scheme.content_hash, sa.String()),
             sa.literal(utcnow(), sa.DateTime(timezone=True)),
         )
-        .join(SchemeDesign, (SchemeDesign.design == Tally.design) & (SchemeDesign.scheme_id == scheme.id))  # type: ignore[arg-type]
-        .where(Tally.review_id == review_id)
-        .group_by(Tally.review_id, Tally.biomarker_id)
+        .join(SchemeDesign,
+              (col(SchemeDesign.design) == col(Tally.design)) & (col(SchemeDesign.scheme_id) == scheme.id))
+        .where(col(Tally.review_id) == review_id)
+        .group_by(col(Tally.review_id), col(Tally.biomarker_id))
     )
     if biomarker_ids is not None:
-        q = q.where(Tally.biomarker_id.in_(sorted(biomarker_ids)))  # type: ignore[attr-defined]
+        q = q.where(col(Tally.biomarker_id).in_(sorted(biomarker_ids)))
     return q
 
 
@@ -263,11 +267,11 @@ def regrade(session: Session, review_id: int, scheme: ScoringScheme,
     if biomarker_ids is not None and len(biomarker_ids) > _BULK:
         biomarker_ids = None
     check_designs(session, review_id, scheme, biomarker_ids)
-    delete = sa.delete(Grade).where(Grade.review_id == review_id, Grade.scheme_id == scheme.id)  # type: ignore[arg-type]
+    delete = sa.delete(Grade).where(col(Grade.review_id) == review_id, col(Grade.scheme_id) == scheme.id)
     if biomarker_ids is not None:
         if not biomarker_ids:
             return
-        delete = delete.where(Grade.biomarker_id.in_(sorted(biomarker_ids)))  # type: ignore[attr-defined]
+        delete = delete.where(col(Grade.biomarker_id).in_(sorted(biomarker_ids)))
     session.execute(delete)
     session.execute(
         sa.insert(Grade).from_select(
@@ -280,9 +284,11 @@ def regrade(session: Session, review_id: int, scheme: ScoringScheme,
 
 def graded_schemes(session: Session, review: Review) -> list[ScoringScheme]:
     """The schemes a review keeps grades for: its default, plus any it was graded with."""
-    ids = set(session.execute(sa.select(Grade.scheme_id).distinct().where(Grade.review_id == review.id)).scalars())
+    ids = set(session.execute(
+        sa.select(col(Grade.scheme_id)).distinct().where(col(Grade.review_id) == review.id)
+    ).scalars())
     ids.add(review.default_scheme_id)
-    return list(session.execute(sa.select(ScoringScheme).where(ScoringScheme.id.in_(sorted(ids)))).scalars())  # type: ignore[union-attr]
+    return list(session.execute(sa.select(ScoringScheme).where(col(ScoringScheme.id).in_(sorted(ids)))).scalars())
 
 
 def refresh_after_write(session: Session, review: Review, biomarker_ids: Collection[int]) -> None:
@@ -296,8 +302,8 @@ def refresh_after_write(session: Session, review: Review, biomarker_ids: Collect
 def grade_snapshot(session: Session, review_id: int, scheme_id: int) -> dict[int, tuple[Decimal, str]]:
     """Current (score, level) per biomarker id, for reporting what a write changed."""
     rows = session.execute(
-        sa.select(Grade.biomarker_id, Grade.score, Grade.level).where(
-            Grade.review_id == review_id, Grade.scheme_id == scheme_id
+        sa.select(col(Grade.biomarker_id), col(Grade.score), col(Grade.level)).where(
+            col(Grade.review_id) == review_id, col(Grade.scheme_id) == scheme_id
         )
     ).all()
     return {b: (s, lv) for b, s, lv in rows}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from evidencedb.models import (
     ImportBatch,
@@ -25,11 +25,11 @@ from evidencedb.models import (
 _IN_CHUNK = 500
 
 
-def _review_paper_ids(review_id: int) -> sa.CompoundSelect:
+def _review_paper_ids(review_id: int) -> sa.CompoundSelect[int]:
     return sa.union(
-        sa.select(ReviewPaper.paper_id.label("paper_id")).where(ReviewPaper.review_id == review_id),  # type: ignore[attr-defined]
-        sa.select(Study.paper_id).where(Study.review_id == review_id),
-        sa.select(Screening.paper_id).where(Screening.review_id == review_id),
+        sa.select(col(ReviewPaper.paper_id).label("paper_id")).where(col(ReviewPaper.review_id) == review_id),
+        sa.select(col(Study.paper_id)).where(col(Study.review_id) == review_id),
+        sa.select(col(Screening.paper_id)).where(col(Screening.review_id) == review_id),
     )
 
 
@@ -49,11 +49,11 @@ def find_papers(*, dois: Collection[str] = (), pmids: Collection[str] = (), year
     found: dict[int, Paper] = {}
     known_years = sorted({y for y in years if y is not None})
     conditions: list[Any] = []
-    for column, values in ((Paper.doi, sorted({d.lower() for d in dois})), (Paper.pmid, sorted(set(pmids))),
-                           (Paper.year, known_years)):
-        conditions += [column.in_(values[i:i + _IN_CHUNK]) for i in range(0, len(values), _IN_CHUNK)]  # type: ignore[union-attr]
+    for column, values in ((col(Paper.doi), sorted({d.lower() for d in dois})), (col(Paper.pmid), sorted(set(pmids))),
+                           (col(Paper.year), known_years)):
+        conditions += [column.in_(values[i:i + _IN_CHUNK]) for i in range(0, len(values), _IN_CHUNK)]
     if None in years:
-        conditions.append(Paper.year.is_(None))  # type: ignore[union-attr]
+        conditions.append(col(Paper.year).is_(None))
     for condition in conditions:
         for paper in session.execute(sa.select(Paper).where(condition)).scalars():
             assert paper.id is not None
@@ -64,14 +64,15 @@ def find_papers(*, dois: Collection[str] = (), pmids: Collection[str] = (), year
 def find_import_batch(review: Review, content_hash: str, *, session: Session) -> ImportBatch | None:
     """The import of a file with this content into this review, if there was one."""
     return session.execute(
-        sa.select(ImportBatch).where(ImportBatch.review_id == review.id, ImportBatch.content_hash == content_hash)
+        sa.select(ImportBatch).where(col(ImportBatch.review_id) == review.id,
+                                     col(ImportBatch.content_hash) == content_hash)
     ).scalar_one_or_none()
 
 
 def list_import_batches(review: Review, *, session: Session) -> list[ImportBatch]:
     """A review's import batches (files imported and counts reported), oldest first."""
     return list(session.execute(
-        sa.select(ImportBatch).where(ImportBatch.review_id == review.id).order_by(ImportBatch.id)  # type: ignore[arg-type]
+        sa.select(ImportBatch).where(col(ImportBatch.review_id) == review.id).order_by(col(ImportBatch.id))
     ).scalars())
 
 
@@ -98,17 +99,19 @@ def list_papers(review: Review, *, session: Session) -> list[PaperRow]:
     assert review.id is not None
     ids = _review_paper_ids(review.id).subquery()
     papers = session.execute(
-        sa.select(Paper).where(Paper.id.in_(sa.select(ids.c.paper_id))).order_by(Paper.year, Paper.title, Paper.id)  # type: ignore[union-attr]
+        sa.select(Paper).where(col(Paper.id).in_(sa.select(ids.c.paper_id)))
+        .order_by(col(Paper.year), col(Paper.title), col(Paper.id))
     ).scalars().all()
     sources: dict[int, set[str]] = {}
     for paper_id, source in session.execute(
-        sa.select(ReviewPaper.paper_id, ImportBatch.source)
-        .join(ImportBatch, ImportBatch.id == ReviewPaper.batch_id)  # type: ignore[arg-type]
-        .where(ReviewPaper.review_id == review.id)
+        sa.select(col(ReviewPaper.paper_id), col(ImportBatch.source))
+        .join(ImportBatch, col(ImportBatch.id) == col(ReviewPaper.batch_id))
+        .where(col(ReviewPaper.review_id) == review.id)
     ).all():
         sources.setdefault(paper_id, set()).add(source)
-    studies = dict(session.execute(
-        sa.select(Study.paper_id, sa.func.min(Study.label)).where(Study.review_id == review.id).group_by(Study.paper_id)
+    studies: dict[int, str] = dict(session.execute(
+        sa.select(col(Study.paper_id), sa.func.min(col(Study.label))).where(col(Study.review_id) == review.id)
+        .group_by(col(Study.paper_id))
     ).all())
     return [
         PaperRow(p.id or 0, p.doi, p.pmid, p.title, p.year, p.authors, p.journal,

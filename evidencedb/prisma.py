@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from evidencedb.errors import ValidationError
 from evidencedb.models import ImportBatch, Review, Screening
@@ -50,26 +50,28 @@ def prisma_counts(review: Review, *, session: Session) -> PrismaCounts:
     assert review.id is not None
     identified = {
         source: int(n) for source, n in session.execute(
-            sa.select(ImportBatch.source, sa.func.sum(ImportBatch.records_identified))
-            .where(ImportBatch.review_id == review.id)
-            .group_by(ImportBatch.source).order_by(ImportBatch.source)
+            sa.select(col(ImportBatch.source), sa.func.sum(col(ImportBatch.records_identified)))
+            .where(col(ImportBatch.review_id) == review.id)
+            .group_by(col(ImportBatch.source)).order_by(col(ImportBatch.source))
         ).all()
     }
     duplicates = session.execute(
-        sa.select(sa.func.sum(ImportBatch.duplicates_removed)).where(ImportBatch.review_id == review.id)
+        sa.select(sa.func.sum(col(ImportBatch.duplicates_removed))).where(col(ImportBatch.review_id) == review.id)
     ).scalar_one()
     decided = {
         (stage, decision): int(n) for stage, decision, n in session.execute(
-            sa.select(Screening.stage, Screening.decision, sa.func.count(sa.distinct(Screening.paper_id)))
-            .where(Screening.review_id == review.id)
-            .group_by(Screening.stage, Screening.decision)
+            sa.select(col(Screening.stage), col(Screening.decision),
+                      sa.func.count(sa.distinct(col(Screening.paper_id))))
+            .where(col(Screening.review_id) == review.id)
+            .group_by(col(Screening.stage), col(Screening.decision))
         ).all()
     }
     reasons = {
         (reason or "").strip() or NO_REASON: int(n) for reason, n in session.execute(
-            sa.select(Screening.reason, sa.func.count())
-            .where(Screening.review_id == review.id, Screening.stage == "full_text", Screening.decision == "exclude")
-            .group_by(Screening.reason).order_by(sa.func.count().desc(), Screening.reason)
+            sa.select(col(Screening.reason), sa.func.count())
+            .where(col(Screening.review_id) == review.id, col(Screening.stage) == "full_text",
+                   col(Screening.decision) == "exclude")
+            .group_by(col(Screening.reason)).order_by(sa.func.count().desc(), col(Screening.reason))
         ).all()
     }
     screened_in = decided.get(("title_abstract", "include"), 0)

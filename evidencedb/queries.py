@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from evidencedb.errors import DatabaseError, NotFoundError
 from evidencedb.models import (
@@ -38,7 +38,7 @@ from evidencedb.scoring import FindingFact, GradeResult, Level, Scheme, score_bi
 
 def find_review(slug: str, *, session: Session) -> Review | None:
     """A review by slug."""
-    return session.execute(sa.select(Review).where(Review.slug == slug)).scalar_one_or_none()
+    return session.execute(sa.select(Review).where(col(Review.slug) == slug)).scalar_one_or_none()
 
 
 def get_review(slug: str | None, *, session: Session) -> Review:
@@ -53,24 +53,24 @@ def get_review(slug: str | None, *, session: Session) -> Review:
             known = ", ".join(r.slug for r in list_reviews(session=session)) or "none"
             raise NotFoundError(f"no review {slug!r} (reviews: {known})")
         return review
-    review = session.execute(sa.select(Review).order_by(Review.id).limit(1)).scalar_one_or_none()  # type: ignore[arg-type]
-    if review is None:
+    first: Review | None = session.execute(sa.select(Review).order_by(col(Review.id)).limit(1)).scalar_one_or_none()
+    if first is None:
         raise NotFoundError("the database holds no review yet: run `evidencedb init` or import a sheet")
-    return review
+    return first
 
 
 def list_reviews(*, session: Session) -> list[Review]:
     """All reviews, oldest first."""
-    return list(session.execute(sa.select(Review).order_by(Review.id)).scalars())  # type: ignore[arg-type]
+    return list(session.execute(sa.select(Review).order_by(col(Review.id))).scalars())
 
 
 def find_paper(*, doi: str | None, pmid: str | None, session: Session) -> Paper | None:
     """A paper with this DOI (case-insensitive) or PMID."""
-    conditions = []
+    conditions: list[sa.ColumnElement[bool]] = []
     if doi:
-        conditions.append(Paper.doi == doi.lower())
+        conditions.append(col(Paper.doi) == doi.lower())
     if pmid:
-        conditions.append(Paper.pmid == pmid)
+        conditions.append(col(Paper.pmid) == pmid)
     if not conditions:
         return None
     return session.execute(sa.select(Paper).where(sa.or_(*conditions)).limit(1)).scalar_one_or_none()
@@ -79,18 +79,20 @@ def find_paper(*, doi: str | None, pmid: str | None, session: Session) -> Paper 
 def find_study(review_id: int, label: str, *, session: Session) -> Study | None:
     """A study of a review by its label."""
     return session.execute(
-        sa.select(Study).where(Study.review_id == review_id, Study.label == label)
+        sa.select(Study).where(col(Study.review_id) == review_id, col(Study.label) == label)
     ).scalar_one_or_none()
 
 
 def find_biomarker(name: str, *, session: Session) -> Biomarker | None:
     """A biomarker by name or synonym, case-insensitively."""
     key = name.strip().lower()
-    marker = session.execute(sa.select(Biomarker).where(sa.func.lower(Biomarker.name) == key)).scalar_one_or_none()
+    marker: Biomarker | None = session.execute(
+        sa.select(Biomarker).where(sa.func.lower(Biomarker.name) == key)
+    ).scalar_one_or_none()
     if marker is not None:
         return marker
     return session.execute(
-        sa.select(Biomarker).join(BiomarkerSynonym).where(BiomarkerSynonym.key == key)
+        sa.select(Biomarker).join(BiomarkerSynonym).where(col(BiomarkerSynonym.key) == key)
     ).scalar_one_or_none()
 
 
@@ -98,23 +100,27 @@ def biomarker_names(ids: Collection[int], *, session: Session) -> dict[int, str]
     """Names of the given biomarker ids."""
     if not ids:
         return {}
-    rows = session.execute(sa.select(Biomarker.id, Biomarker.name).where(Biomarker.id.in_(sorted(ids)))).all()  # type: ignore[union-attr]
+    rows = session.execute(
+        sa.select(col(Biomarker.id), col(Biomarker.name)).where(col(Biomarker.id).in_(sorted(ids)))
+    ).all()
     return {i: n for i, n in rows}
 
 
 def biomarker_ids_by_key(*, session: Session) -> dict[str, int]:
     """Lower-cased names and synonyms → biomarker id, for resolving many rows at once."""
-    index = {k: i for k, i in session.execute(sa.select(BiomarkerSynonym.key, BiomarkerSynonym.biomarker_id)).all()}
-    index.update({n.lower(): i for i, n in session.execute(sa.select(Biomarker.id, Biomarker.name)).all()})
+    index = {k: i for k, i in session.execute(
+        sa.select(col(BiomarkerSynonym.key), col(BiomarkerSynonym.biomarker_id))
+    ).all()}
+    index.update({n.lower(): i for i, n in session.execute(sa.select(col(Biomarker.id), col(Biomarker.name))).all()})
     return index
 
 
 def biomarker_vocabulary(*, session: Session) -> list[tuple[str, str, str]]:
     """Every name and synonym as ``(term, biomarker name, category)``, for autocompletion."""
-    names = session.execute(sa.select(Biomarker.name, Biomarker.name, Biomarker.category)).all()
+    names = session.execute(sa.select(col(Biomarker.name), col(Biomarker.name), col(Biomarker.category))).all()
     synonyms = session.execute(
-        sa.select(BiomarkerSynonym.synonym, Biomarker.name, Biomarker.category)
-        .join(Biomarker, Biomarker.id == BiomarkerSynonym.biomarker_id)  # type: ignore[arg-type]
+        sa.select(col(BiomarkerSynonym.synonym), col(Biomarker.name), col(Biomarker.category))
+        .join(Biomarker, col(Biomarker.id) == col(BiomarkerSynonym.biomarker_id))
     ).all()
     return sorted({(t, n, c) for t, n, c in [*names, *synonyms]}, key=lambda row: row[0].lower())
 
@@ -141,8 +147,8 @@ def study_record(review: Review, label: str, *, session: Session) -> StudyRecord
     paper = session.get(Paper, study.paper_id)
     assert paper is not None
     rows = session.execute(
-        sa.select(Finding, Biomarker.name).join(Biomarker, Biomarker.id == Finding.biomarker_id)  # type: ignore[arg-type]
-        .where(Finding.study_id == study.id).order_by(Finding.id)
+        sa.select(Finding, col(Biomarker.name)).join(Biomarker, col(Biomarker.id) == col(Finding.biomarker_id))
+        .where(col(Finding.study_id) == study.id).order_by(col(Finding.id))
     ).all()
     return StudyRecord(study, paper, tuple((f, name) for f, name in rows))
 
@@ -150,8 +156,8 @@ def study_record(review: Review, label: str, *, session: Session) -> StudyRecord
 def studies_of_paper(paper: Paper, *, session: Session) -> list[tuple[str, str]]:
     """``(review slug, study label)`` of every study a paper reports."""
     return [(slug, label) for slug, label in session.execute(
-        sa.select(Review.slug, Study.label).join(Review, Review.id == Study.review_id)  # type: ignore[arg-type]
-        .where(Study.paper_id == paper.id).order_by(Review.slug, Study.label)
+        sa.select(col(Review.slug), col(Study.label)).join(Review, col(Review.id) == col(Study.review_id))
+        .where(col(Study.paper_id) == paper.id).order_by(col(Review.slug), col(Study.label))
     ).all()]
 
 
@@ -162,13 +168,13 @@ def studies_of_paper(paper: Paper, *, session: Session) -> list[tuple[str, str]]
 def load_scheme(row: ScoringScheme, *, session: Session) -> Scheme:
     """The pure :class:`Scheme` of a stored scheme."""
     designs = dict(
-        session.execute(sa.select(SchemeDesign.design, SchemeDesign.coefficient)
-                        .where(SchemeDesign.scheme_id == row.id)).all()
+        session.execute(sa.select(col(SchemeDesign.design), col(SchemeDesign.coefficient))
+                        .where(col(SchemeDesign.scheme_id) == row.id)).all()
     )
     levels = session.execute(
-        sa.select(SchemeLevel.level, SchemeLevel.min_score, SchemeLevel.meaning)
-        .where(SchemeLevel.scheme_id == row.id)
-        .order_by(SchemeLevel.min_score.desc())  # type: ignore[attr-defined]
+        sa.select(col(SchemeLevel.level), col(SchemeLevel.min_score), col(SchemeLevel.meaning))
+        .where(col(SchemeLevel.scheme_id) == row.id)
+        .order_by(col(SchemeLevel.min_score).desc())
     ).all()
     return Scheme(name=row.name, version=row.version, designs=designs,
                   levels=tuple(Level(lv, cut, meaning) for lv, cut, meaning in levels),
@@ -177,7 +183,9 @@ def load_scheme(row: ScoringScheme, *, session: Session) -> Scheme:
 
 def list_schemes(*, session: Session) -> list[ScoringScheme]:
     """All stored scheme versions."""
-    return list(session.execute(sa.select(ScoringScheme).order_by(ScoringScheme.name, ScoringScheme.id)).scalars())  # type: ignore[arg-type]
+    return list(session.execute(
+        sa.select(ScoringScheme).order_by(col(ScoringScheme.name), col(ScoringScheme.id))
+    ).scalars())
 
 
 def get_scheme(spec: str | None, *, session: Session, review: Review | None = None) -> ScoringScheme:
@@ -193,10 +201,12 @@ def get_scheme(spec: str | None, *, session: Session, review: Review | None = No
         assert row is not None
         return row
     name, _, version = spec.partition("@")
-    q = sa.select(ScoringScheme).where(ScoringScheme.name == name)
+    q = sa.select(ScoringScheme).where(col(ScoringScheme.name) == name)
     if version:
-        q = q.where(ScoringScheme.version == version)
-    found = session.execute(q.order_by(ScoringScheme.id.desc()).limit(1)).scalar_one_or_none()  # type: ignore[union-attr]
+        q = q.where(col(ScoringScheme.version) == version)
+    found: ScoringScheme | None = session.execute(
+        q.order_by(col(ScoringScheme.id).desc()).limit(1)
+    ).scalar_one_or_none()
     if found is None:
         known = ", ".join(f"{s.name}@{s.version}" for s in list_schemes(session=session)) or "none"
         raise NotFoundError(f"no scoring scheme {spec!r} (schemes: {known})")
@@ -230,22 +240,23 @@ def _marker_query(review: Review, *, session: Session, scheme: ScoringScheme, mi
     q = (
         sa.select(*columns)
         .select_from(Grade)
-        .join(Biomarker, Biomarker.id == Grade.biomarker_id)  # type: ignore[arg-type]
-        .where(Grade.review_id == review.id, Grade.scheme_id == scheme.id)
+        .join(Biomarker, col(Biomarker.id) == col(Grade.biomarker_id))
+        .where(col(Grade.review_id) == review.id, col(Grade.scheme_id) == scheme.id)
     )
     if min_level is not None:
         cut = session.execute(
-            sa.select(SchemeLevel.min_score).where(SchemeLevel.scheme_id == scheme.id, SchemeLevel.level == min_level)
+            sa.select(col(SchemeLevel.min_score)).where(col(SchemeLevel.scheme_id) == scheme.id,
+                                                     col(SchemeLevel.level) == min_level)
         ).scalar_one_or_none()
         if cut is None:
             levels = session.execute(
-                sa.select(SchemeLevel.level).where(SchemeLevel.scheme_id == scheme.id)
-                .order_by(SchemeLevel.min_score.desc())  # type: ignore[attr-defined]
+                sa.select(col(SchemeLevel.level)).where(col(SchemeLevel.scheme_id) == scheme.id)
+                .order_by(col(SchemeLevel.min_score).desc())
             ).scalars()
             raise NotFoundError(f"no level {min_level!r} in scheme {scheme.name} (levels: {', '.join(levels)})")
-        q = q.where(Grade.score >= cut)
+        q = q.where(col(Grade.score) >= cut)
     if grade_class is not None:
-        q = q.where(Grade.grade_class == grade_class)
+        q = q.where(col(Grade.grade_class) == grade_class)
     if search:
         q = q.where(sa.func.lower(Biomarker.name).contains(search.lower(), autoescape=True))
     return q
@@ -269,8 +280,9 @@ def list_markers(review: Review, *, session: Session, scheme: ScoringScheme | No
         NotFoundError: ``min_level`` is not a level of the scheme, or ``order`` is unknown.
     """
     scheme = scheme or get_scheme(None, session=session, review=review)
-    columns = {"score": Grade.score, "biomarker": sa.func.lower(Biomarker.name), "category": Biomarker.category,
-               "n_studies": Grade.n_studies, "class": Grade.grade_class}
+    columns: dict[str, sa.SQLColumnExpression[Any]] = {
+        "score": col(Grade.score), "biomarker": sa.func.lower(Biomarker.name), "category": col(Biomarker.category),
+        "n_studies": col(Grade.n_studies), "class": col(Grade.grade_class)}
     if order not in columns:
         raise NotFoundError(f"cannot sort by {order!r} (one of: {', '.join(MARKER_ORDERS)})")
     if descending is None:
@@ -279,14 +291,15 @@ def list_markers(review: Review, *, session: Session, scheme: ScoringScheme | No
     q = _marker_query(review, session=session, scheme=scheme, min_level=min_level, grade_class=grade_class,
                       search=search, columns=(Biomarker.name, Biomarker.category, Grade.score, Grade.level,
                                               Grade.n_studies, Grade.n_conflicting, Grade.grade_class))
-    keys = [key.desc() if descending else key.asc()]  # type: ignore[attr-defined]
+    keys = [key.desc() if descending else key.asc()]
     if order != "score":
-        keys.append(Grade.score.desc())  # type: ignore[attr-defined]
-    q = q.order_by(*keys, Biomarker.name).offset(offset)
+        keys.append(col(Grade.score).desc())
+    q = q.order_by(*keys, col(Biomarker.name)).offset(offset)
     if limit is not None:
         q = q.limit(limit)
     label = f"{scheme.name}@{scheme.version}"
-    return [MarkerRow(*row, scheme=label) for row in session.execute(q)]
+    return [MarkerRow(name, category, score, level, n_studies, n_conflicting, cls, scheme=label)
+            for name, category, score, level, n_studies, n_conflicting, cls in session.execute(q)]
 
 
 def count_markers(review: Review, *, session: Session, scheme: ScoringScheme | None = None,
@@ -349,11 +362,11 @@ def explain_marker(review: Review, name: str, *, session: Session,
     scheme = scheme or get_scheme(None, session=session, review=review)
     pure = load_scheme(scheme, session=session)
     rows = session.execute(
-        sa.select(Finding, Study.label, Study.design, Paper.year)
-        .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
-        .join(Paper, Paper.id == Study.paper_id)  # type: ignore[arg-type]
-        .where(Finding.biomarker_id == marker.id, Study.review_id == review.id)
-        .order_by(Paper.year, Study.label, Finding.id)
+        sa.select(Finding, col(Study.label), col(Study.design), col(Paper.year))
+        .join(Study, col(Study.id) == col(Finding.study_id))
+        .join(Paper, col(Paper.id) == col(Study.paper_id))
+        .where(col(Finding.biomarker_id) == marker.id, col(Study.review_id) == review.id)
+        .order_by(col(Paper.year), col(Study.label), col(Finding.id))
     ).all()
     facts = [FindingFact(label, design, f.outcome_category, f.association == "supports")
              for f, label, design, _ in rows]
@@ -365,8 +378,8 @@ def explain_marker(review: Review, name: str, *, session: Session,
             f"({result.score} {result.level}): run `evidencedb grade --rebuild`"
         )
     synonyms = tuple(session.execute(
-        sa.select(BiomarkerSynonym.synonym).where(BiomarkerSynonym.biomarker_id == marker.id)
-        .order_by(BiomarkerSynonym.synonym)).scalars())
+        sa.select(col(BiomarkerSynonym.synonym)).where(col(BiomarkerSynonym.biomarker_id) == marker.id)
+        .order_by(col(BiomarkerSynonym.synonym))).scalars())
     findings = tuple(
         ThresholdRow(label, year, f.measure, f.comparator, f.threshold_value, f.threshold_upper, f.unit, f.outcome,
                      f.outcome_category, f.direction, f.association, f.group_results, _effect(f), f.p_value,
@@ -409,13 +422,14 @@ class StudyRow:
 def list_studies(review: Review, *, session: Session, search: str | None = None) -> list[StudyRow]:
     """Included studies of a review with their citation and number of findings, by year."""
     n_findings = (
-        sa.select(sa.func.count(Finding.id)).where(Finding.study_id == Study.id).correlate(Study).scalar_subquery()  # type: ignore[arg-type]
+        sa.select(sa.func.count(col(Finding.id))).where(col(Finding.study_id) == col(Study.id))
+        .correlate(Study).scalar_subquery()
     )
     q = (
         sa.select(Study, Paper, n_findings)
-        .join(Paper, Paper.id == Study.paper_id)  # type: ignore[arg-type]
-        .where(Study.review_id == review.id)
-        .order_by(Paper.year, Study.label)
+        .join(Paper, col(Paper.id) == col(Study.paper_id))
+        .where(col(Study.review_id) == review.id)
+        .order_by(col(Paper.year), col(Study.label))
     )
     if search:
         pattern = f"%{search.lower()}%"
@@ -452,17 +466,20 @@ def review_summary(review: Review, *, session: Session, scheme: ScoringScheme | 
     """Counts computed by SQL aggregates: studies, patients, design split, level and class split."""
     scheme = scheme or get_scheme(None, session=session, review=review)
     n_studies, n_patients, missing = session.execute(
-        sa.select(sa.func.count(Study.id), sa.func.coalesce(sa.func.sum(Study.n_patients), 0),  # type: ignore[arg-type]
-                  sa.func.sum(sa.case((Study.n_patients.is_(None), 1), else_=0)))  # type: ignore[union-attr]
-        .where(Study.review_id == review.id)
+        sa.select(sa.func.count(col(Study.id)), sa.func.coalesce(sa.func.sum(col(Study.n_patients)), 0),
+                  sa.func.sum(sa.case((col(Study.n_patients).is_(None), 1), else_=0)))
+        .where(col(Study.review_id) == review.id)
     ).one()
-    designs = dict(session.execute(
-        sa.select(Study.design, sa.func.count()).where(Study.review_id == review.id).group_by(Study.design)
+    designs: dict[str, int] = dict(session.execute(
+        sa.select(col(Study.design), sa.func.count()).where(col(Study.review_id) == review.id)
+        .group_by(col(Study.design))
     ).all())
-    graded = (Grade.review_id == review.id) & (Grade.scheme_id == scheme.id)
-    levels = dict(session.execute(sa.select(Grade.level, sa.func.count()).where(graded).group_by(Grade.level)).all())
-    classes = dict(session.execute(
-        sa.select(Grade.grade_class, sa.func.count()).where(graded).group_by(Grade.grade_class)
+    graded = (col(Grade.review_id) == review.id) & (col(Grade.scheme_id) == scheme.id)
+    levels: dict[str, int] = dict(session.execute(
+        sa.select(col(Grade.level), sa.func.count()).where(graded).group_by(col(Grade.level))
+    ).all())
+    classes: dict[str, int] = dict(session.execute(
+        sa.select(col(Grade.grade_class), sa.func.count()).where(graded).group_by(col(Grade.grade_class))
     ).all())
     return ReviewSummary(review.slug, int(n_studies), int(n_patients), int(missing or 0), designs, levels, classes,
                          sum(levels.values()))

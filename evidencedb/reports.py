@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from evidencedb.models import (
     Biomarker,
@@ -51,18 +51,19 @@ def grade_contributions(review: Review, *, session: Session,
     ``explain_marker`` lists them; studies with only "no association" findings follow.
     """
     scheme = scheme or get_scheme(None, session=session, review=review)
-    supports = Finding.association == "supports"
+    supports = col(Finding.association) == "supports"
     n_support = sa.func.sum(sa.case((supports, 1), else_=0))
-    n_eff = sa.func.sum(sa.case((supports & (Finding.outcome_category == "efficacy"), 1), else_=0))
-    n_tox = sa.func.sum(sa.case((supports & (Finding.outcome_category == "toxicity"), 1), else_=0))
+    n_eff = sa.func.sum(sa.case((supports & (col(Finding.outcome_category) == "efficacy"), 1), else_=0))
+    n_tox = sa.func.sum(sa.case((supports & (col(Finding.outcome_category) == "toxicity"), 1), else_=0))
     q = (
-        sa.select(Biomarker.name, Study.label, Study.design, SchemeDesign.coefficient, n_support, n_eff, n_tox,
-                  sa.func.count(Finding.id))  # type: ignore[arg-type]
-        .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
-        .join(Biomarker, Biomarker.id == Finding.biomarker_id)  # type: ignore[arg-type]
-        .outerjoin(SchemeDesign, (SchemeDesign.scheme_id == scheme.id) & (SchemeDesign.design == Study.design))  # type: ignore[arg-type]
-        .where(Study.review_id == review.id)
-        .group_by(Biomarker.name, Study.label, Study.design, SchemeDesign.coefficient)
+        sa.select(col(Biomarker.name), col(Study.label), col(Study.design), col(SchemeDesign.coefficient), n_support,
+                  n_eff, n_tox, sa.func.count(col(Finding.id)))
+        .join(Study, col(Study.id) == col(Finding.study_id))
+        .join(Biomarker, col(Biomarker.id) == col(Finding.biomarker_id))
+        .outerjoin(SchemeDesign,
+                   (col(SchemeDesign.scheme_id) == scheme.id) & (col(SchemeDesign.design) == col(Study.design)))
+        .where(col(Study.review_id) == review.id)
+        .group_by(col(Biomarker.name), col(Study.label), col(Study.design), col(SchemeDesign.coefficient))
     )
     rows = [
         ContributionRow(name, label, design, coefficient, bool(n_s),
@@ -130,13 +131,14 @@ def review_table1(review: Review, *, session: Session, scheme: ScoringScheme | N
     text, which SQL would order as text (or, cast on SQLite, as binary floats).
     """
     summary = review_summary(review, session=session, scheme=scheme)
-    in_review = Study.review_id == review.id
+    in_review = col(Study.review_id) == review.id
     n_reported, low, high = session.execute(
-        sa.select(sa.func.count(Study.n_patients), sa.func.min(Study.n_patients), sa.func.max(Study.n_patients))
+        sa.select(sa.func.count(col(Study.n_patients)), sa.func.min(col(Study.n_patients)),
+                  sa.func.max(col(Study.n_patients)))
         .where(in_review)
     ).one()
 
-    def split(column: sa.ColumnElement[Any]) -> dict[str, int]:
+    def split(column: sa.SQLColumnExpression[Any]) -> dict[str, int]:
         labelled = sa.func.coalesce(column, NOT_REPORTED)
         q = (sa.select(labelled, sa.func.count()).where(in_review).group_by(labelled)
              .order_by(sa.func.count().desc(), labelled))
@@ -146,25 +148,25 @@ def review_table1(review: Review, *, session: Session, scheme: ScoringScheme | N
     group = sa.case((design.contains("trial"), DESIGN_GROUPS[0]), (design.contains("retrospective"), DESIGN_GROUPS[1]),
                     (design.contains("prospective"), DESIGN_GROUPS[2]), else_=DESIGN_GROUPS[3])
     groups = dict.fromkeys(DESIGN_GROUPS[:3], 0) | split(group)
-    n_findings_col = sa.func.count(Finding.id)
+    n_findings_col = sa.func.count(col(Finding.id))
     outcomes = tuple(
         OutcomeCount(o, c, int(s), int(n)) for o, c, s, n in session.execute(
-            sa.select(Finding.outcome, Finding.outcome_category, sa.func.count(sa.distinct(Finding.study_id)),
-                      n_findings_col)
-            .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
-            .where(in_review).group_by(Finding.outcome, Finding.outcome_category)
-            .order_by(n_findings_col.desc(), Finding.outcome)
+            sa.select(col(Finding.outcome), col(Finding.outcome_category),
+                      sa.func.count(sa.distinct(col(Finding.study_id))), n_findings_col)
+            .join(Study, col(Study.id) == col(Finding.study_id))
+            .where(in_review).group_by(col(Finding.outcome), col(Finding.outcome_category))
+            .order_by(n_findings_col.desc(), col(Finding.outcome))
         )
     )
     n_findings = sum(o.n_findings for o in outcomes)
     rows = session.execute(
-        sa.select(Biomarker.name, Finding.outcome, sa.func.coalesce(Finding.norm_unit, Finding.unit, ""),
-                  Finding.comparator, Finding.norm_value, Finding.threshold_value, Finding.threshold_upper,
-                  Finding.study_id)
-        .join(Study, Study.id == Finding.study_id)  # type: ignore[arg-type]
-        .join(Biomarker, Biomarker.id == Finding.biomarker_id)  # type: ignore[arg-type]
-        .where(in_review, Finding.threshold_value.is_not(None))  # type: ignore[union-attr]
-        .order_by(Biomarker.name, Finding.outcome, Finding.id)
+        sa.select(col(Biomarker.name), col(Finding.outcome), sa.func.coalesce(Finding.norm_unit, Finding.unit, ""),
+                  col(Finding.comparator), col(Finding.norm_value), col(Finding.threshold_value),
+                  col(Finding.threshold_upper), col(Finding.study_id))
+        .join(Study, col(Study.id) == col(Finding.study_id))
+        .join(Biomarker, col(Biomarker.id) == col(Finding.biomarker_id))
+        .where(in_review, col(Finding.threshold_value).is_not(None))
+        .order_by(col(Biomarker.name), col(Finding.outcome), col(Finding.id))
     ).all()
     groups_of: dict[tuple[str, str, str], list[tuple[str, str, int, Decimal, Decimal]]] = {}
     for name, outcome, unit, comparator, norm, value, upper, study_id in rows:
@@ -177,7 +179,7 @@ def review_table1(review: Review, *, session: Session, scheme: ScoringScheme | N
                        max(i[4] for i in items), len({i[2] for i in items}), len(items))
         for (name, outcome, _), items in groups_of.items()
     )
-    return ReviewTable1(summary, n_findings, int(n_reported), low, high, groups, split(Study.population),
-                        split(Study.target), split(Study.product), outcomes, thresholds)
+    return ReviewTable1(summary, n_findings, int(n_reported), low, high, groups, split(col(Study.population)),
+                        split(col(Study.target)), split(col(Study.product)), outcomes, thresholds)
 
 
