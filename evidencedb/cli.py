@@ -251,22 +251,10 @@ def marker(name: Annotated[str, typer.Argument(help="Biomarker name or synonym."
           for c in res.contributions], Format.table, title="Contributing studies")
     if res.conflicting:
         console.print("conflicting (no association, add nothing): " + ", ".join(res.conflicting))
-    emit([{"study": f.study, "measure": f.measure, "threshold": _threshold(f.comparator, f.value, f.upper, f.unit),
+    emit([{"study": f.study, "measure": f.measure, "threshold": f.threshold,
            "outcome": f.outcome, "category": f.outcome_category, "association": f.association,
            "result": f.group_results or f.effect or "", "p": f.p_value, "quote": f.quote} for f in ex.findings],
          Format.table, title="Findings and thresholds")
-
-
-_SYMBOL = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
-
-
-def _threshold(comparator: str | None, value: Decimal | None, upper: Decimal | None, unit: str | None) -> str:
-    if comparator is None:
-        return ""
-    unit_text = f" {unit}" if unit else ""
-    if comparator == "range":
-        return f"{value}–{upper}{unit_text}"
-    return f"{_SYMBOL.get(comparator, comparator)} {value if value is not None else ''}{unit_text}".strip()
 
 
 @app.command()

@@ -119,7 +119,6 @@ def grade_rows(review: Review, *, session: Session, scheme: ScoringScheme | None
     return rows
 
 
-_SYMBOL = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "=", "range": "range"}
 
 
 def summary_rows(review: Review, *, session: Session, scheme: ScoringScheme | None = None) -> list[dict[str, Any]]:
@@ -152,7 +151,7 @@ def summary_rows(review: Review, *, session: Session, scheme: ScoringScheme | No
         rows += [_row(section, k, n, None, share(n)) for k, n in split.items()]
     rows += [_row("outcome", f"{o.outcome} ({o.category})", o.n_studies, o.n_findings, "") for o in t.outcomes]
     for r in t.thresholds:
-        comparators = "/".join(_SYMBOL.get(c, c) for c in r.comparators)
+        comparators = "/".join(queries.COMPARATOR_SYMBOLS.get(c, c) for c in r.comparators)
         span = _text(r.low) if r.low == r.high else f"{_text(r.low)} to {_text(r.high)}"
         unit = f" [{r.unit}]" if r.unit else ""
         rows.append(_row("threshold", f"{r.biomarker} · {r.outcome}{unit}", r.n_studies, r.n_findings,

@@ -311,6 +311,21 @@ def count_markers(review: Review, *, session: Session, scheme: ScoringScheme | N
     return int(session.execute(q).scalar_one())
 
 
+#: How listings print a comparator (``range`` is printed as ``low–high``).
+COMPARATOR_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
+
+
+def threshold_text(comparator: str | None, value: object, upper: object, unit: str | None) -> str:
+    """A threshold as listings show it: ``≥ 40 %``, ``0.5–1.0 ×10⁹/L``, or ``""`` without a comparator."""
+    if not comparator:
+        return ""
+    unit_text = f" {unit}" if unit else ""
+    if comparator == "range":
+        return f"{value}–{upper}{unit_text}"
+    shown = "" if value is None else str(value)
+    return f"{COMPARATOR_SYMBOLS.get(comparator, comparator)} {shown}{unit_text}".strip()
+
+
 @dataclass(frozen=True)
 class ThresholdRow:
     """One finding of a biomarker, as an explanation lists it."""
@@ -331,6 +346,11 @@ class ThresholdRow:
     p_value: str | None
     quote: str
     location: str
+
+    @property
+    def threshold(self) -> str:
+        """The threshold as listings show it (see :func:`threshold_text`)."""
+        return threshold_text(self.comparator, self.value, self.upper, self.unit)
 
 
 @dataclass(frozen=True)

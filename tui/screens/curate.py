@@ -17,6 +17,7 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
 from evidencedb.models import CENTRES, POPULATIONS
+from evidencedb.queries import threshold_text
 from evidencedb.schemas import PaperIn, StudyIn, normalise_doi, normalise_pmid
 from tui.screens.base import EvidenceScreen
 from tui.store import PAPER_FIELDS, STUDY_FIELDS, FindingDraft, SaveResult, StudyDraft, paper_changes, study_changes
@@ -169,8 +170,8 @@ class CurateScreen(EvidenceScreen):
         for i, f in enumerate(self.findings):
             v = f.values
             state = ("remove" if f.deleted else "new" if f.finding_id is None else "edited" if f.changed else "")
-            threshold = " ".join(x for x in (v.get("comparator", ""), v.get("threshold_value", ""),
-                                             v.get("unit", "")) if x)
+            threshold = threshold_text(v.get("comparator"), v.get("threshold_value"), v.get("threshold_upper"),
+                                       v.get("unit"))
             table.add_row(v.get("biomarker", ""), v.get("outcome", ""), v.get("outcome_category", ""),
                           v.get("association", ""), threshold, state, key=str(i))
         if self.findings:

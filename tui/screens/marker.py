@@ -15,23 +15,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
-from evidencedb.queries import MarkerExplanation, ThresholdRow
+from evidencedb.queries import MarkerExplanation
 from evidencedb.scoring import score_text
 from tui.screens.base import EvidenceScreen
 from tui.widgets.badge import level_badge
-
-_SYMBOL = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
-
-
-def threshold_text(row: ThresholdRow) -> str:
-    """``≥ 40 %``, ``0.5–1.0 ×10⁹/L`` or ``""``."""
-    if row.comparator is None:
-        return ""
-    unit = f" {row.unit}" if row.unit else ""
-    if row.comparator == "range":
-        return f"{row.value}–{row.upper}{unit}"
-    value = "" if row.value is None else str(row.value)
-    return f"{_SYMBOL.get(row.comparator, row.comparator)} {value}{unit}".strip()
 
 
 def _clip(text: str | None, width: int = 40) -> str:
@@ -104,7 +91,7 @@ class MarkerScreen(EvidenceScreen):
         findings = self.query_one("#findings", DataTable)
         findings.clear()
         for i, f in enumerate(ex.findings):
-            findings.add_row(f.study, f.year or "", _clip(f.measure),  threshold_text(f), f.outcome, f.outcome_category,
+            findings.add_row(f.study, f.year or "", _clip(f.measure), f.threshold, f.outcome, f.outcome_category,
                              f.association, _clip(f.group_results or f.effect), f.p_value or "", key=str(i))
         self._show_quote(0)
 
