@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from tui.modals.finding import FindingModal
 from tui.screens.curate import CurateScreen
 from tui.screens.marker import MarkerScreen
 from tui.screens.markers import MarkersScreen
-from tui.store import Store
+from tui.store import FindingDraft, Store
 from tui.widgets.form import FormField
 from tui.widgets.page_table import PageTable
 
@@ -281,6 +282,46 @@ async def test_existing_doi_offers_the_stored_study(app: EvidenceApp, seeded: En
         await settle(pilot)
         assert isinstance(app.screen, CurateScreen) and app.screen.label == known.study_id
         assert app.screen.query_one("#field-doi", FormField).value == known.doi
+
+
+async def test_enter_in_the_doi_field_asks_once(app: EvidenceApp, seeded: Engine) -> None:
+    with session_scope(seeded) as session:
+        review = queries.get_review(None, session=session)
+        known = next(s for s in queries.list_studies(review, session=session) if s.doi)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        field = app.screen.query_one("#input-doi", Input)
+        field.focus()
+        field.insert_text_at_cursor(known.doi)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [type(s).__name__ for s in app.screen_stack][-2:] == ["CurateScreen", "ConfirmModal"]
+
+
+async def test_escape_from_studies_and_scheme_returns_to_the_leaderboard(app: EvidenceApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key in ("s", "c"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert not isinstance(app.screen, MarkersScreen)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.is_running and isinstance(app.screen, MarkersScreen)
+
+
+def test_a_removed_finding_never_creates_its_new_biomarker(seeded: Engine) -> None:
+    store = Store(engine=seeded)
+    draft = store.load_study(store.default_review(), "pulsipher-2022")
+    first = draft.findings[0]
+    removed = FindingDraft(values=first.values | {"biomarker": "IL-99"}, finding_id=first.finding_id,
+                           deleted=True, new_category="cytokines", original=first.original)
+    result = store.save(store.default_review(), replace(draft, findings=(removed,)))
+    assert result.deleted == 1
+    with session_scope(seeded) as session:
+        assert queries.find_biomarker("IL-99", session=session) is None
 
 
 async def test_a_locked_database_is_a_notification_and_nothing_is_written(

@@ -289,7 +289,8 @@ class Store:
                     if not item.changed:
                         continue
                     data = finding_changes(item.values)
-                    if item.new_category and queries.find_biomarker(data["biomarker"] or "", session=session) is None:
+                    if (item.new_category and not item.deleted
+                            and queries.find_biomarker(data["biomarker"] or "", session=session) is None):
                         marker = {"name": data["biomarker"], "category": item.new_category}
                         curation.add_biomarker(curation.validate(BiomarkerIn, marker), session=session, actor=actor)
                     if item.finding_id is None:

@@ -190,11 +190,8 @@ class CurateScreen(EvidenceScreen):
             self._check_existing(name, event.value)
 
     @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        name = (event.input.id or "").removeprefix("input-")
-        if name in ("doi", "pmid"):
-            self._check_existing(name, event.value)
-        self.focus_next()
+    def _submitted(self) -> None:
+        self.focus_next()  # leaving the field checks it (and a DOI/PMID against the stored papers)
 
     def _check_existing(self, name: str, text: str) -> None:
         if self.paper_id is not None or not text.strip():

@@ -70,13 +70,14 @@ class MarkersScreen(EvidenceScreen):
     def on_mount(self) -> None:
         self._set_levels()
         self.query_one(PageTable).focus()
-        self.reload()
         # The footer costs as much to build as the rest of the screen: it comes one frame after the data.
         self.call_after_refresh(self.mount, Footer())
 
     def _set_levels(self) -> None:
         levels = self.app.store.levels(self.app.review)  # type: ignore[attr-defined]
-        self.query_one("#level-select", Select).set_options([(f"{lv} or stronger", lv) for lv in levels])
+        select = self.query_one("#level-select", Select)
+        with select.prevent(Select.Changed):  # the caller reloads once
+            select.set_options([(f"{lv} or stronger", lv) for lv in levels])
 
     # ------------------------------------------------------------------ loading
 
@@ -157,8 +158,8 @@ class MarkersScreen(EvidenceScreen):
         self.app.push_screen(MarkerScreen(event.row_key))
 
     def on_screen_resume(self) -> None:
-        if self.page is not None:
-            self.reload(keep_offset=True)
+        """Load on every visit (the first one included): a save elsewhere may have moved the grades."""
+        self.reload(keep_offset=True)
 
     # ------------------------------------------------------------------ actions
 

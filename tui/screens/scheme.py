@@ -17,7 +17,7 @@ class SchemeScreen(EvidenceScreen):
     """Read-only view of the review's scheme (a new version is added with ``evidencedb scheme add``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="scheme.back", tooltip="Back"),
+        Binding("escape", "app.switch_mode('markers')", "Back", id="scheme.back", tooltip="Back to the leaderboard"),
     ]
 
     def __init__(self) -> None:
@@ -34,16 +34,21 @@ class SchemeScreen(EvidenceScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#designs", DataTable).add_columns("Design", "Coefficient")
+        self.query_one("#levels", DataTable).add_columns("Level", "Score", "Meaning")
+        self.query_one("#designs", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        """(Re)load on every visit: the leaderboard may have switched the review meanwhile."""
         view = self.app.store.scheme(self.app.review)  # type: ignore[attr-defined]
         self.query_one("#scheme-heading", Static).update(
             f"[b]{view.name}@{view.version}[/b] · grades review {self.app.review}\n"  # type: ignore[attr-defined]
             f"sha256 {view.content_hash}")
         designs = self.query_one("#designs", DataTable)
-        designs.add_columns("Design", "Coefficient")
+        designs.clear()
         for design, coefficient in view.designs:
             designs.add_row(design, coefficient)
         levels = self.query_one("#levels", DataTable)
-        levels.add_columns("Level", "Score", "Meaning")
+        levels.clear()
         for level, interval, meaning in view.levels:
             levels.add_row(level_badge(level), interval, meaning)
-        designs.focus()

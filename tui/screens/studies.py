@@ -17,7 +17,8 @@ class StudiesScreen(EvidenceScreen):
     """Study list with a filter (label or title). Enter edits a study; ``a`` adds a paper."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="studies.back", tooltip="Back"),
+        Binding("escape", "app.switch_mode('markers')", "Back", id="studies.back",
+                tooltip="Back to the leaderboard"),
         Binding("slash", "focus_filter", "Filter", id="studies.filter", tooltip="Filter by label or title"),
         Binding("a", "app.curate", "Add paper", id="studies.add", tooltip="Curate a new paper"),
     ]
@@ -37,9 +38,9 @@ class StudiesScreen(EvidenceScreen):
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("Study", "Year", "Citation", "Design", "N", "Findings")
         self.query_one(DataTable).focus()
-        self.reload()
 
     def on_screen_resume(self) -> None:
+        """Load on every visit (first one included): a save elsewhere may have changed the list."""
         self.reload()
 
     def reload(self) -> None:
