@@ -79,6 +79,19 @@ class CitationImportReport:
         """How many records were recognised by each key (``doi``, ``pmid``, ``title+year``)."""
         return dict(Counter(d.key for d in self.duplicates))
 
+    def summary(self) -> str:
+        """One line: records read, papers (that would be) added, duplicates by key, links, the review."""
+        if self.already_imported:
+            return (f"{self.file}: already imported into review {self.review} as {self.already_imported}; "
+                    "nothing added")
+        verb = "would add" if self.dry_run else "added"
+        keys = ", ".join(f"{k} {n}" for k, n in sorted(self.duplicates_by_key.items()))
+        return (f"{self.file} ({self.format}, source {self.source}): {self.records_read} records; {verb} "
+                f"{self.added} papers; {self.duplicates_removed} duplicates removed"
+                + (f" (by {keys})" if keys else "")
+                + (f"; {self.linked} already stored papers linked" if self.linked else "")
+                + f" → review {self.review}")
+
 
 @dataclass
 class _Index:

@@ -18,15 +18,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evidencedb.errors import ImportValidationError, RowProblem, ValidationError
 from evidencedb.schemas import normalise_doi, normalise_pmid
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from evidencedb.citation_import import CitationImportReport
 
 FORMATS: tuple[str, ...] = ("ris", "bibtex", "medline", "pubmed-xml")
 EXTENSIONS: dict[str, str] = {
@@ -585,11 +580,3 @@ def read_citations(path: Path, fmt: str | None = None) -> CitationFile:
     """
     path = Path(path)
     return _READERS[detect_format(path, fmt)](path)
-
-
-def import_citations(path: Path, *, session: Session, review_slug: str | None = None, dry_run: bool = False,
-                     actor: str = "", source: str | None = None, fmt: str | None = None) -> CitationImportReport:
-    """Import a citation file into a review; see :func:`evidencedb.citation_import.import_citations`."""
-    from evidencedb.citation_import import import_citations as run
-
-    return run(path, session=session, review_slug=review_slug, dry_run=dry_run, actor=actor, source=source, fmt=fmt)

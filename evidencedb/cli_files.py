@@ -26,7 +26,6 @@ class ImportFormat(str, Enum):
     xlsx = "xlsx"
 
 
-_SHEET_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
 
 @app.command("import")
@@ -40,8 +39,9 @@ def import_(path: Annotated[Path, typer.Argument(help="Citation file (.ris .bib 
             = None) -> None:
     """Import citations into a review's papers, or an extraction sheet; everything is validated first."""
     from evidencedb import sheet
+    from evidencedb.sheet_columns import SHEET_SUFFIXES
 
-    is_sheet = fmt in (ImportFormat.csv, ImportFormat.xlsx) if fmt else path.suffix.lower() in _SHEET_SUFFIXES
+    is_sheet = fmt in (ImportFormat.csv, ImportFormat.xlsx) if fmt else path.suffix.lower() in SHEET_SUFFIXES
     if not is_sheet:
         _import_citations(path, review, dry_run, curator, fmt.value if fmt else None, source)
         return
@@ -61,24 +61,14 @@ def import_(path: Annotated[Path, typer.Argument(help="Citation file (.ris .bib 
 
 def _import_citations(path: Path, review: str | None, dry_run: bool, actor: str, fmt: str | None,
                       source: str | None) -> None:
-    from evidencedb.citations import import_citations
+    from evidencedb.citation_import import import_citations
 
     with _session(write=True) as session:
         report = import_citations(path, session=session, review_slug=review, dry_run=dry_run, actor=actor,
                                   source=source, fmt=fmt)
     for warning in report.warnings:
         typer.echo(f"warning: {report.file}: {warning}", err=True)
-    if report.already_imported:
-        typer.echo(f"{report.file}: already imported into review {report.review} as {report.already_imported}; "
-                   "nothing added")
-        return
-    verb = "would add" if report.dry_run else "added"
-    keys = ", ".join(f"{k} {n}" for k, n in sorted(report.duplicates_by_key.items()))
-    typer.echo(f"{report.file} ({report.format}, source {report.source}): {report.records_read} records; {verb} "
-               f"{report.added} papers; {report.duplicates_removed} duplicates removed"
-               + (f" (by {keys})" if keys else "")
-               + (f"; {report.linked} already stored papers linked" if report.linked else "")
-               + f" → review {report.review}")
+    typer.echo(report.summary())
     for duplicate in report.duplicates:
         typer.echo(f"  duplicate: {duplicate}")
 

@@ -25,6 +25,10 @@ from evidencedb.models import (
 
 YES_NO = ("yes", "no")
 
+#: File suffixes read as extraction sheets (anything else given to ``import`` is a citation file).
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+SHEET_SUFFIXES = (".csv", *XLSX_SUFFIXES)
+
 
 @dataclass(frozen=True)
 class Column:

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from evidencedb.errors import EvidenceDBError, ValidationError
-from evidencedb.sheet_columns import INPUT_COLUMNS, Column, with_designs
+from evidencedb.sheet_columns import INPUT_COLUMNS, XLSX_SUFFIXES, Column, with_designs
 
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
 #: The worksheet read from a workbook when it exists (templates and exports name it so); else the first one.
 SHEET_NAME = "findings"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and password-protected workbooks

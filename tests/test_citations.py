@@ -13,7 +13,8 @@ from cli_run import run
 from sqlalchemy.engine import Engine
 
 from evidencedb import curation, papers, queries
-from evidencedb.citations import import_citations, read_citations
+from evidencedb.citation_import import import_citations
+from evidencedb.citations import read_citations
 from evidencedb.db import session_scope
 from evidencedb.errors import ImportValidationError
 from evidencedb.models import AuditLog, ImportBatch, Paper, ReviewPaper

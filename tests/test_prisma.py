@@ -11,7 +11,7 @@ from cli_run import run
 from sqlalchemy.engine import Engine
 
 from evidencedb import curation, papers, queries, seeds
-from evidencedb.citations import import_citations
+from evidencedb.citation_import import import_citations
 from evidencedb.db import session_scope
 from evidencedb.errors import ValidationError
 from evidencedb.models import Screening

@@ -310,27 +310,22 @@ class Store:
         return SaveResult(label, added, updated, deleted, tuple(tracker.changes))
 
     def import_file(self, review: str, path: str, *, dry_run: bool = False, actor: str = "") -> str:
-        """Import an extraction sheet (.csv/.xlsx) or a citation file in one transaction; a summary line."""
-        from dataclasses import asdict, is_dataclass
+        """Import an extraction sheet (.csv/.xlsx) or a citation file in one transaction; its summary line."""
         from pathlib import Path
+
+        from evidencedb.sheet_columns import SHEET_SUFFIXES
 
         source = Path(path).expanduser()
         with session_scope(self.engine, write=True) as session:
-            if source.suffix.lower() in (".csv", ".xlsx", ".xlsm"):
+            if source.suffix.lower() in SHEET_SUFFIXES:
                 from evidencedb import sheet
 
-                report: Any = sheet.import_sheet(source, session=session, review_slug=review, dry_run=dry_run,
-                                                 actor=actor)
-            else:
-                from evidencedb import citations
+                return sheet.import_sheet(source, session=session, review_slug=review, dry_run=dry_run,
+                                          actor=actor).summary()
+            from evidencedb.citation_import import import_citations
 
-                report = citations.import_citations(source, session=session, review_slug=review, dry_run=dry_run,
-                                                    actor=actor)
-        counts = asdict(report) if is_dataclass(report) and not isinstance(report, type) else {}
-        parts = [f"{k.replace('_', ' ')} {len(v) if isinstance(v, list | tuple | dict) else v}"
-                 for k, v in counts.items()
-                 if (isinstance(v, int) and not isinstance(v, bool)) or isinstance(v, list | tuple | dict)]
-        return f"{'Dry run' if dry_run else 'Imported'} {source.name}: " + ", ".join(parts)
+            return import_citations(source, session=session, review_slug=review, dry_run=dry_run,
+                                    actor=actor).summary()
 
     def regrade(self, review: str) -> tuple[GradeChange, ...]:
         """Rebuild a review's evidence tallies and grades from its findings; report what moved."""
