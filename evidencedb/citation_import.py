@@ -25,9 +25,6 @@ from evidencedb.errors import ValidationError
 from evidencedb.models import AuditLog, ImportBatch, Paper, ReviewPaper
 from evidencedb.schemas import PaperIn
 
-#: Where a duplicate's original is: earlier in the same file, among the review's papers, or only
-#: elsewhere in the database (a paper of another review, now also identified for this one).
-DUPLICATE_KINDS: tuple[str, ...] = ("file", "review", "database")
 _DEFAULT_SOURCE = {"medline": "PubMed", "pubmed-xml": "PubMed"}
 
 

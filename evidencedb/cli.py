@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from evidencedb.scoring import score_text
+from evidencedb.scoring import json_number, score_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -94,7 +94,7 @@ def _plain(value: Any) -> Any:
 def emit(rows: Sequence[dict[str, Any]], fmt: Format, *, title: str | None = None) -> None:
     """Print rows as a Rich table, CSV or JSON (a list of objects)."""
     if fmt is Format.json:
-        typer.echo(json.dumps([{k: _json_value(v) for k, v in r.items()} for r in rows], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([{k: json_number(v) for k, v in r.items()} for r in rows], ensure_ascii=False, indent=2))
         return
     if fmt is Format.csv:
         import csv
@@ -114,12 +114,6 @@ def emit(rows: Sequence[dict[str, Any]], fmt: Format, *, title: str | None = Non
     for r in rows:
         table.add_row(*("" if v is None else str(_plain(v)) for v in r.values()))
     Console().print(table)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value) if value == value.quantize(Decimal("0.001")) else str(value)
-    return value
 
 
 # --------------------------------------------------------------------------------------------------
@@ -235,7 +229,7 @@ def marker(name: Annotated[str, typer.Argument(help="Biomarker name or synonym."
             "findings": [asdict(f) for f in ex.findings],
         }
         if fmt is Format.json:
-            typer.echo(json.dumps(data, default=_json_value, ensure_ascii=False, indent=2))
+            typer.echo(json.dumps(data, default=json_number, ensure_ascii=False, indent=2))
         else:
             emit([{k: v for k, v in asdict(f).items()} for f in ex.findings], fmt)
         return

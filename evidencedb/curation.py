@@ -51,14 +51,19 @@ def _row(obj: SQLModel) -> dict[str, Any]:
     return {k: _jsonable(v) for k, v in obj.model_dump().items()}
 
 
+def audit_json(data: Mapping[str, Any]) -> str:
+    """How the audit log stores a row's values: sorted JSON, decimals as exact text, times in ISO 8601."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=_jsonable)
+
+
 def audit(session: Session, *, actor: str, action: str, obj: SQLModel, key: str,
           old: Mapping[str, Any] | None = None, new: Mapping[str, Any] | None = None) -> None:
     """Record a change: who, what, when, old → new."""
     session.add(AuditLog(
         actor=actor, action=action, table_name=str(getattr(obj, "__tablename__", type(obj).__name__)),
         row_key=key,
-        old=json.dumps(old, ensure_ascii=False, sort_keys=True) if old is not None else None,
-        new=json.dumps(new, ensure_ascii=False, sort_keys=True) if new is not None else None,
+        old=audit_json(old) if old is not None else None,
+        new=audit_json(new) if new is not None else None,
     ))
 
 

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
 from evidencedb.models import Review, ScoringScheme
+from evidencedb.scoring import json_number
 
 TABLES = ("studies", "findings", "grades", "markers", "summary")
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".md": "md"}
@@ -231,12 +232,6 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value) if value == value.quantize(Decimal("0.001")) else format(value, "f")
-    return value
-
-
 def _text_frame(records: list[dict[str, Any]], columns: list[str]) -> Any:
     import pandas as pd
 
@@ -248,7 +243,7 @@ def _write_csv(records: list[dict[str, Any]], columns: list[str], path: Path) ->
 
 
 def _write_json(records: list[dict[str, Any]], columns: list[str], path: Path) -> None:
-    data = [{c: _json_value(r[c]) for c in columns} for r in records]
+    data = [{c: json_number(r[c]) for c in columns} for r in records]
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
 from evidencedb.models import Review, ScoringScheme
-from evidencedb.scoring import Level
+from evidencedb.scoring import Level, score_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -187,16 +187,11 @@ def _bands(data: Figure3Data) -> dict[str, str]:
     bands = {}
     upper: Decimal | None = None
     for lv in data.levels:
-        low = _num(lv.min_score)
-        bands[lv.level] = f"≥ {low}" if upper is None else (f"< {_num(upper)}" if lv.min_score == 0
-                                                            else f"{low}–<{_num(upper)}")
+        low = score_text(lv.min_score)
+        bands[lv.level] = f"≥ {low}" if upper is None else (f"< {score_text(upper)}" if lv.min_score == 0
+                                                            else f"{low}–<{score_text(upper)}")
         upper = lv.min_score
     return bands
-
-
-def _num(value: Decimal) -> str:
-    one_place = value.quantize(Decimal("0.1"))
-    return format(one_place if one_place == value else value.normalize(), "f")
 
 
 def _style(ax: Axes, letter: str, title: str) -> None:
@@ -213,7 +208,8 @@ def _panel_a(ax: Axes, data: Figure3Data, colours: dict[str, str]) -> None:
     y = list(range(len(names)))
     bars = ax.barh(y, scores, color=[colours[m.level] for m in data.markers], edgecolor="#333333", linewidth=0.5,
                    height=0.72)
-    ax.bar_label(bars, labels=[f"{_num(m.score)}  ({m.n_studies})" for m in data.markers], padding=3, fontsize=8.5)
+    ax.bar_label(bars, labels=[f"{score_text(m.score)}  ({m.n_studies})" for m in data.markers], padding=3,
+                 fontsize=8.5)
     ax.set_yticks(y, names, fontsize=9)
     ax.invert_yaxis()
     ax.set_ylim(len(names) - 0.4, -0.6)
@@ -260,7 +256,7 @@ def _panel_c(ax: Axes, data: Figure3Data, colours: dict[str, str]) -> None:
     for cut in data.cutoffs:
         level = by_cut[cut]
         ax.axhline(float(cut), color="#555555", linestyle="--", linewidth=0.9, zorder=1, gid=f"cutoff:{level}")
-        ax.text(len(xs) + 0.6, float(cut), f"{level} ≥ {_num(cut)}", va="bottom", ha="right", fontsize=8.5,
+        ax.text(len(xs) + 0.6, float(cut), f"{level} ≥ {score_text(cut)}", va="bottom", ha="right", fontsize=8.5,
                 color="#333333")
     for m in data.markers[:2]:
         ax.annotate(m.biomarker, (m.rank, float(m.score)), xytext=(8, 0), textcoords="offset points",
@@ -286,9 +282,9 @@ def _panel_d(ax: Axes, data: Figure3Data) -> None:
         ax.barh(y, [float(w) for w in widths], left=[float(v) for v in left], color=colour, edgecolor="white",
                 linewidth=0.8, height=0.7, label=design)
         left = [a + b for a, b in zip(left, widths, strict=True)]
-        handles.append(Patch(facecolor=colour, label=f"{design} (×{_num(coefficient)})"))
+        handles.append(Patch(facecolor=colour, label=f"{design} (×{score_text(coefficient)})"))
     for yi, s in zip(y, data.top, strict=True):
-        ax.text(float(s.score), yi, f" {_num(s.score)}", va="center", fontsize=8.5)
+        ax.text(float(s.score), yi, f" {score_text(s.score)}", va="center", fontsize=8.5)
     ax.set_yticks(y, names, fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, float(max((s.score for s in data.top), default=Decimal(1))) * 1.1)

@@ -237,3 +237,10 @@ def score_text(value: Decimal) -> str:
     """A decimal without trailing zeros beyond one place: 6.000 → 6.0, 11.300 → 11.3, 1E-6 → 0.000001."""
     text = format(value.normalize(), "f")
     return text if "." in text else text + ".0"
+
+
+def json_number(value: Any) -> Any:
+    """A decimal for JSON: a number when thousandths hold it exactly (scores, coefficients), else exact text."""
+    if isinstance(value, Decimal):
+        return float(value) if value == value.quantize(Decimal("0.001")) else format(value, "f")
+    return value

@@ -42,11 +42,11 @@ from evidencedb.sheet_columns import (
     REQUIRED,
     STUDY_COLUMNS,
 )
-from evidencedb.spreadsheets import SheetTable, read_table, write_table, write_template
+from evidencedb.spreadsheets import SheetTable, read_table, write_template
 
 __all__ = ["COLUMNS", "DERIVED_COLUMNS", "FINDING_COLUMNS", "INPUT_COLUMNS", "REQUIRED", "STUDY_COLUMNS",
            "FindingChange", "ImportReport", "SheetTable", "finding_rows", "import_sheet", "read_table",
-           "write_table", "write_template"]
+           "write_template"]
 
 #: Fields that identify a finding within a study × biomarker; the other fields are its values.
 IDENTITY_FIELDS = ("outcome", "outcome_category", "measure", "timepoint", "specimen", "assay", "comparator",

@@ -136,7 +136,6 @@ SPECS: tuple[Column, ...] = (
     Column("norm_unit", "canonical unit of norm_value (exports only; recomputed on import)", scope="derived"),
 )
 
-BY_NAME: dict[str, Column] = {c.name: c for c in SPECS}
 REQUIRED: tuple[str, ...] = tuple(c.name for c in SPECS if c.required)
 STUDY_COLUMNS: tuple[str, ...] = tuple(c.name for c in SPECS if c.scope == "study")
 FINDING_COLUMNS: tuple[str, ...] = tuple(c.name for c in SPECS if c.scope == "finding")

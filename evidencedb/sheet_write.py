@@ -9,7 +9,6 @@ with an audit row each, and regrades the review once.
 
 from __future__ import annotations
 
-import json
 import operator
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -67,18 +66,6 @@ def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _json(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=_jsonable)
 
 
 def _compared(entry: FindingEntry) -> tuple[str, ...]:
@@ -340,7 +327,7 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
 
     def audit(table: str, key: str, new: dict[str, Any], action: str = "insert", old: str | None = None) -> None:
         audits.append({"at": now, "actor": actor[:80], "action": action, "table_name": table, "row_key": key[:80],
-                       "old": old, "new": _json(new)})
+                       "old": old, "new": curation.audit_json(new)})
 
     rows: list[dict[str, Any]] = [{"name": m.name, "category": m.category, "description": m.description}
                                   for m in parsed.new_markers.values()]
@@ -371,7 +358,7 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
     insert_values(session, _table(Finding),
                   [*fields, "study_id", "biomarker_id", "curator", "created_at", "updated_at"], findings)
     for finding, entry, changed in plan.updates:
-        old = _json({n: getattr(finding, n) for n in changed})
+        old = curation.audit_json({n: getattr(finding, n) for n in changed})
         for name in changed:
             setattr(finding, name, getattr(entry.finding, name))
         finding.updated_at = now

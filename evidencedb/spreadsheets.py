@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import codecs
 import io
-import json
 import operator
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -191,44 +189,6 @@ def read_table(path: Path) -> SheetTable:
 
 # --------------------------------------------------------------------------------------------------
 # Writing
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return value
-
-
-def write_table(rows: Iterable[dict[str, Any]], path: Path, columns: Iterable[str]) -> None:
-    """Write rows to CSV (UTF-8), XLSX (worksheet ``findings``) or JSON, chosen by the file's extension.
-
-    Decimals are written as text so that they read back exactly; ``None`` is an empty cell.
-
-    Raises:
-        EvidenceDBError: unknown extension or the file cannot be written.
-    """
-    import pandas as pd
-
-    names = list(columns)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".json", *XLSX_SUFFIXES):
-        raise EvidenceDBError(f"{path.name}: unknown export format {suffix or '(none)'} (use .csv, .xlsx or .json)")
-    frame = pd.DataFrame([{c: _plain(r.get(c)) for c in names} for r in rows], columns=names, dtype=object)
-    try:
-        if suffix == ".csv":
-            frame.to_csv(path, index=False)
-        elif suffix == ".json":
-            records = [{k: (None if v is None or v != v else v) for k, v in rec.items()}
-                       for rec in frame.to_dict("records")]
-            path.write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        else:
-            with pd.ExcelWriter(path, engine="openpyxl") as writer:
-                frame.to_excel(writer, sheet_name=SHEET_NAME, index=False)
-                writer.sheets[SHEET_NAME].freeze_panes = "A2"
-    except OSError as exc:
-        raise EvidenceDBError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def write_template(path: Path, *, designs: Sequence[str] = ()) -> list[Path]:
