@@ -6,6 +6,7 @@ apart keeps ``cli.py`` to the query and grading commands. Commands register on t
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -106,9 +107,10 @@ def export(table: Annotated[Table, typer.Argument(help="studies, findings, grade
             flow = prisma.prisma_counts(r, session=session)
         for written in figures.draw_figure3(data, path):
             typer.echo(str(written))
-        for suffix in (".png", ".svg"):
-            prisma.draw_prisma(flow, path / f"prisma{suffix}")
-            typer.echo(str(path / f"prisma{suffix}"))
+        flow_paths = (path / "prisma.png", path / "prisma.svg")
+        prisma.draw_prisma(flow, *flow_paths)
+        for written in flow_paths:
+            typer.echo(str(written))
         return
     exporting.format_of(path)
     with _session() as session:
@@ -152,9 +154,7 @@ def papers(review: ReviewOpt = None, fmt: FormatOpt = Format.table) -> None:
     with _session() as session:
         r = queries.get_review(review, session=session)
         rows = paper_reads.list_papers(r, session=session)
-    emit([{"paper_id": p.paper_id, "doi": p.doi, "pmid": p.pmid, "title": p.title, "year": p.year,
-           "authors": p.authors, "journal": p.journal, "sources": p.sources, "study": p.study} for p in rows],
-         fmt, title=f"Papers of {r.slug}")
+    emit([asdict(p) for p in rows], fmt, title=f"Papers of {r.slug}")
 
 
 @app.command()

@@ -207,15 +207,24 @@ def write_rows(rows: Iterable[Mapping[str, Any]], path: Path, columns: Sequence[
         raise EvidenceDBError(f"cannot write {path}: no such directory {path.parent}")
     columns = list(columns)
     records = [{c: r.get(c) for c in columns} for r in rows]
+    write_whole(path, lambda tmp: _WRITERS[kind](records, columns, tmp))
+    return path
+
+
+def write_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """Let ``write`` fill a temporary file beside ``path``, then rename it: the file appears whole or not at all.
+
+    Raises:
+        EvidenceDBError: the file cannot be written.
+    """
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
     try:
-        _WRITERS[kind](records, columns, tmp)
+        write(tmp)
         os.replace(tmp, path)
     except OSError as exc:
         raise EvidenceDBError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
-    return path
 
 
 def write_table(table: ExportTable, path: Path, fmt: str | None = None) -> Path:

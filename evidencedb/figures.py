@@ -14,10 +14,9 @@ each level; (C) score against rank with the scheme's level cut-offs as horizonta
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,7 @@ from sqlmodel import Session
 
 from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
+from evidencedb.export import write_whole
 from evidencedb.models import Review, ScoringScheme
 from evidencedb.scoring import Level, score_text
 
@@ -171,14 +171,7 @@ def draw_figure3(data: Figure3Data, directory: Path) -> list[Path]:
     for suffix, options in ((".png", {"dpi": 200, "metadata": {"Software": None}}),
                             (".svg", {"metadata": {"Date": None}})):
         path = directory / f"{FILE_STEM}{suffix}"
-        tmp = directory / f".{FILE_STEM}.{uuid.uuid4().hex[:8]}.tmp{suffix}"
-        try:
-            fig.savefig(tmp, format=suffix[1:], facecolor="white", **options)
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise EvidenceDBError(f"cannot write {path}: {exc.strerror or exc}") from None
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_whole(path, partial(fig.savefig, format=suffix[1:], facecolor="white", **options))
         paths.append(path)
     return paths
 

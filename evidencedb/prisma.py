@@ -10,12 +10,14 @@ records cannot give is ``None`` ("not reported"), never a guessed 0.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from evidencedb.errors import ValidationError
+from evidencedb.export import write_whole
 from evidencedb.models import ImportBatch, Review, Screening
 
 NO_REASON = "no reason recorded"
@@ -151,8 +153,10 @@ def diagram_boxes(counts: PrismaCounts) -> tuple[DrawnBox, ...]:
     )
 
 
-def draw_prisma(counts: PrismaCounts, path: Path) -> tuple[DrawnBox, ...]:
-    """Write a PRISMA 2020-style flow diagram to ``path`` (``.png`` or ``.svg``).
+def draw_prisma(counts: PrismaCounts, path: Path, *also: Path) -> tuple[DrawnBox, ...]:
+    """Write a PRISMA 2020-style flow diagram to ``path`` and to ``also`` (each ``.png`` or ``.svg``).
+
+    The figure is drawn once and saved to every path; each file appears whole or not at all.
 
     Uses matplotlib's object API (no pyplot state, no display). SVG keeps its text as text, so the
     numbers can be read back from the file.
@@ -163,9 +167,10 @@ def draw_prisma(counts: PrismaCounts, path: Path) -> tuple[DrawnBox, ...]:
     Raises:
         ValidationError: the extension is neither ``.png`` nor ``.svg``.
     """
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise ValidationError(f"{path.name}: a PRISMA diagram is written as .png or .svg")
+    paths = [Path(p) for p in (path, *also)]
+    for target in paths:
+        if target.suffix.lower() not in (".png", ".svg"):
+            raise ValidationError(f"{target.name}: a PRISMA diagram is written as .png or .svg")
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -209,8 +214,6 @@ def draw_prisma(counts: PrismaCounts, path: Path) -> tuple[DrawnBox, ...]:
             (x1, y), (x2, _) = spots[left], spots[right]
             ax.annotate("", xy=(x2 - widths.get(right, 3.6) / 2 - 0.05, y),
                         xytext=(x1 + widths.get(left, 3.6) / 2 + 0.05, y), arrowprops=arrow)
-        try:
-            fig.savefig(path, format=path.suffix.lower().lstrip("."))
-        except OSError as exc:
-            raise ValidationError(f"{path}: cannot write the diagram ({exc.strerror})") from None
+        for target in paths:
+            write_whole(target, partial(fig.savefig, format=target.suffix.lower()[1:]))
     return boxes
