@@ -98,16 +98,11 @@ def to_decimal(value: Any) -> Decimal | None:
 
 
 def _choice(value: Any, allowed: tuple[str, ...], *, optional: bool) -> str | None:
-    if type(value) is str and (text := value.strip()):  # the usual case, without conversions
-        found = _options(allowed).get(text.lower())
-        if found is None:
-            raise ValueError(f"{text!r} is not one of: {', '.join(allowed)}")
-        return found
-    if value is None or (isinstance(value, str) and not value.strip()):
+    text = "" if value is None else str(value).strip()
+    if not text:
         if optional:
             return None
         raise ValueError("is required")
-    text = str(value).strip()
     found = _options(allowed).get(text.lower())
     if found is None:
         raise ValueError(f"{text!r} is not one of: {', '.join(allowed)}")
@@ -119,10 +114,9 @@ def _options(allowed: tuple[str, ...]) -> dict[str, str]:
     return {option.lower(): option for option in allowed}
 
 
-def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value.strip() if isinstance(value, str) else value
+def _optional_str(value: Any) -> str | None:
+    """Text with its whitespace trimmed; ``None`` for nothing or blanks."""
+    return None if value is None else (str(value).strip() or None)
 
 
 class _Input(BaseModel):
@@ -231,9 +225,7 @@ class StudyIn(_Input):
                      "quality_tool", "quality_rating", "verification_confidence", mode="before")
     @classmethod
     def _optional_text(cls, v: Any) -> Any:
-        if type(v) is str:
-            return v.strip() or None
-        return None if v is None else _blank_to_none(str(v))
+        return _optional_str(v)
 
 
 class BiomarkerIn(_Input):
@@ -330,9 +322,7 @@ class FindingIn(_Input):
     @field_validator("measure", "timepoint", "specimen", "assay", "unit", "p_value", "group_results", mode="before")
     @classmethod
     def _optional_text(cls, v: Any) -> Any:
-        if type(v) is str:
-            return v.strip() or None
-        return None if v is None else _blank_to_none(str(v))
+        return _optional_str(v)
 
     @field_validator("unit", mode="after")
     @classmethod
