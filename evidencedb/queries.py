@@ -235,6 +235,11 @@ class MarkerRow:
 MARKER_ORDERS = ("score", "biomarker", "category", "n_studies", "class")
 
 
+def sorts_descending(order: str) -> bool:
+    """The default direction of a leaderboard order: numbers strongest first, names A to Z."""
+    return order in ("score", "n_studies")
+
+
 def _marker_query(review: Review, *, session: Session, scheme: ScoringScheme, min_level: str | None,
                   grade_class: str | None, search: str | None, columns: tuple[Any, ...]) -> sa.Select[Any]:
     q = (
@@ -286,7 +291,7 @@ def list_markers(review: Review, *, session: Session, scheme: ScoringScheme | No
     if order not in columns:
         raise NotFoundError(f"cannot sort by {order!r} (one of: {', '.join(MARKER_ORDERS)})")
     if descending is None:
-        descending = order in ("score", "n_studies")
+        descending = sorts_descending(order)
     key = columns[order]
     q = _marker_query(review, session=session, scheme=scheme, min_level=min_level, grade_class=grade_class,
                       search=search, columns=(Biomarker.name, Biomarker.category, Grade.score, Grade.level,

@@ -212,8 +212,11 @@ class Store:
         return SchemeView(row.name, row.version, row.content_hash, designs, tuple(levels))
 
     def designs(self, review: str) -> list[str]:
-        """The designs the review's scheme weights, for the study form."""
-        return [d for d, _ in self.scheme(review).designs]
+        """The designs the review's scheme weights, for the study form (A to Z)."""
+        with session_scope(self.engine) as session:
+            r = queries.get_review(review, session=session)
+            return sorted(queries.load_scheme(queries.get_scheme(None, session=session, review=r),
+                                              session=session).designs)
 
     def vocabulary(self) -> list[tuple[str, str, str]]:
         """``(term, biomarker, category)`` for every name and synonym."""

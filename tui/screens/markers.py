@@ -17,7 +17,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Select, Static
 
 from evidencedb.errors import EvidenceDBError
-from evidencedb.queries import MARKER_ORDERS
+from evidencedb.queries import MARKER_ORDERS, sorts_descending
 from evidencedb.scoring import score_text
 from tui.screens.base import EvidenceScreen
 from tui.store import MarkerPage
@@ -116,7 +116,7 @@ class MarkersScreen(EvidenceScreen):
             self.app.sub_title = title
 
     def _descending(self) -> bool:
-        return self.descending if self.descending is not None else self.order in ("score", "n_studies")
+        return self.descending if self.descending is not None else sorts_descending(self.order)
 
     # ------------------------------------------------------------------ events
 
