@@ -35,12 +35,16 @@ from evidencedb.errors import ImportValidationError, RowProblem
 from evidencedb.models import Biomarker, Finding, Paper, Review, Study
 from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
 from evidencedb.sheet_columns import (
+    COLUMN_OF,
     COLUMNS,
     DERIVED_COLUMNS,
+    FIELD_OF,
     FINDING_COLUMNS,
     INPUT_COLUMNS,
+    PAPER_FIELDS,
     REQUIRED,
     STUDY_COLUMNS,
+    STUDY_FIELDS,
 )
 from evidencedb.spreadsheets import SheetTable, read_table, write_template
 
@@ -48,19 +52,9 @@ __all__ = ["COLUMNS", "DERIVED_COLUMNS", "FINDING_COLUMNS", "INPUT_COLUMNS", "RE
            "FindingChange", "ImportReport", "SheetTable", "finding_rows", "import_sheet", "read_table",
            "write_template"]
 
-#: Fields that identify a finding within a study × biomarker; the other fields are its values.
-IDENTITY_FIELDS = ("outcome", "outcome_category", "measure", "timepoint", "specimen", "assay", "comparator",
-                   "threshold_value", "threshold_upper", "unit", "analysis", "effect_measure")
-VALUE_FIELDS = ("direction", "effect_value", "ci_low", "ci_high", "p_value", "group_results", "association",
-                "quote", "location", "citation_refs", "status", "curator")
-#: Sheet column of a model field, where the names differ.
-COLUMN_OF = {"threshold_value": "value", "threshold_upper": "upper_value", "label": "study_id", "title": "title"}
-FIELD_OF = {"value": "threshold_value", "upper_value": "threshold_upper"}
 _NUMBER_FIELDS = frozenset({"threshold_value", "threshold_upper", "effect_value", "ci_low", "ci_high"})
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$")
-_PAPER_FIELDS = ("title", "authors", "journal", "year", "doi", "pmid", "retracted")
 _BATCH = 5_000  # finding rows validated per call
-_STUDY_FIELDS = tuple(c for c in STUDY_COLUMNS if c not in (*_PAPER_FIELDS, "citation", "study_id"))
 
 
 @dataclass(frozen=True)
@@ -151,9 +145,9 @@ def _problems(row: int, exc: PydanticValidationError) -> list[RowProblem]:
 
 
 def _study_input(rec: tuple[str, ...], at: dict[str, int]) -> tuple[dict[str, Any], dict[str, Any]]:
-    paper = {k: v for k in _PAPER_FIELDS if k in at and (v := rec[at[k]].strip())}
+    paper = {k: v for k in PAPER_FIELDS if k in at and (v := rec[at[k]].strip())}
     paper.setdefault("title", rec[at["citation"]])
-    study = {k: v for k in _STUDY_FIELDS if k in at and (v := rec[at[k]].strip())}
+    study = {k: v for k in STUDY_FIELDS if k in at and (v := rec[at[k]].strip())}
     study["label"] = rec[at["study_id"]]
     return paper, study
 

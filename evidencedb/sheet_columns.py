@@ -149,3 +149,15 @@ def with_designs(designs: Sequence[str]) -> tuple[Column, ...]:
     """The column specs with ``design``'s allowed values set to a scheme's designs."""
     return tuple(Column(c.name, c.meaning, c.required, tuple(designs), c.fmt, c.example, c.scope)
                  if c.name == "design" else c for c in SPECS)
+
+#: Fields that identify a finding within a study × biomarker; the other fields are its values.
+IDENTITY_FIELDS = ("outcome", "outcome_category", "measure", "timepoint", "specimen", "assay", "comparator",
+                   "threshold_value", "threshold_upper", "unit", "analysis", "effect_measure")
+VALUE_FIELDS = ("direction", "effect_value", "ci_low", "ci_high", "p_value", "group_results", "association",
+                "quote", "location", "citation_refs", "status", "curator")
+#: Sheet column of a model field, where the names differ, and the other way round for the thresholds.
+COLUMN_OF = {"threshold_value": "value", "threshold_upper": "upper_value", "label": "study_id"}
+FIELD_OF = {column: name for name, column in COLUMN_OF.items() if name.startswith("threshold")}
+#: Study columns that belong to the paper, and the study's own fields.
+PAPER_FIELDS = ("title", "authors", "journal", "year", "doi", "pmid", "retracted")
+STUDY_FIELDS = tuple(c for c in STUDY_COLUMNS if c not in (*PAPER_FIELDS, "citation", "study_id"))

@@ -26,6 +26,7 @@ from evidencedb.errors import RowProblem
 from evidencedb.models import AuditLog, Biomarker, Finding, Paper, Review, Screening, Study, utcnow
 from evidencedb.schemas import FindingIn
 from evidencedb.scoring import Scheme
+from evidencedb.sheet_columns import COLUMN_OF, IDENTITY_FIELDS, STUDY_FIELDS, VALUE_FIELDS
 
 if TYPE_CHECKING:
     from evidencedb.sheet import FindingChange, FindingEntry, ImportReport, ParsedSheet
@@ -37,9 +38,8 @@ _ROWS_PER_INSERT = 50
 _SQLITE_MAX_PARAMETERS = 999
 #: SQLite page cache during an import, in KiB (PRAGMA cache_size takes a negative number for KiB).
 _IMPORT_CACHE_KIB = -131_072
-_COMPARED_STUDY_FIELDS = ("design", "centres", "prospective", "phase", "arms", "n_patients", "population",
-                          "age_range", "disease", "product", "target", "costim", "toxicity_grading", "registry_id",
-                          "quality_tool", "quality_rating")
+#: A stored study's fields that an imported row must agree with (what N counts is a note, not a fact).
+_COMPARED_STUDY_FIELDS = tuple(n for n in STUDY_FIELDS if n != "n_patients_note")
 _COMPARED_PAPER_FIELDS = ("doi", "pmid", "year")
 
 
@@ -71,8 +71,6 @@ def _text(value: Any) -> str:
 def _compared(entry: FindingEntry) -> tuple[str, ...]:
     """Value fields a row states: its columns, except blank status/curator (which keep the stored value)."""
     stated = entry.finding.model_fields_set
-    from evidencedb.sheet import VALUE_FIELDS
-
     return tuple(n for n in VALUE_FIELDS if n in entry.given and (n not in ("status", "curator") or n in stated))
 
 
@@ -154,7 +152,7 @@ def _plan_papers(plan: ImportPlan, parsed: ParsedSheet, *, session: Session) -> 
 
 def _plan_findings(plan: ImportPlan, parsed: ParsedSheet, known: dict[str, tuple[int, str]], *,
                    session: Session) -> None:
-    from evidencedb.sheet import COLUMN_OF, IDENTITY_FIELDS, FindingChange
+    from evidencedb.sheet import FindingChange
 
     label_of = {s.id: label for label, s in plan.stored_studies.items()}
     identity = operator.attrgetter(*IDENTITY_FIELDS)
