@@ -127,8 +127,7 @@ def init(
     """Create or migrate the database to the newest schema and load the bundled knowledge base."""
     from evidencedb import curation, migrate, seeds
     from evidencedb.db import session_scope
-    from evidencedb.resources import data_file
-    from evidencedb.scoring import Scheme
+    from evidencedb.scoring import default_scheme
 
     engine = _engine(create_dirs=True)
     try:
@@ -136,7 +135,7 @@ def init(
         migrate.upgrade(engine)
         after = migrate.current_revision(engine)
         with session_scope(engine, write=True) as session:
-            curation.ensure_scheme(Scheme.from_file(data_file("ke-zhou-2025.json")), session=session)
+            curation.ensure_scheme(default_scheme(), session=session)
             report = None if empty else seeds.load_seeds(session=session)
     finally:
         engine.dispose()

@@ -244,3 +244,10 @@ def json_number(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value) if value == value.quantize(Decimal("0.001")) else format(value, "f")
     return value
+
+
+def default_scheme() -> Scheme:
+    """The bundled ``ke-zhou-2025`` scheme (Ke & Zhou 2025, Figure 3 legend): the default of a new database."""
+    from evidencedb.resources import data_file
+
+    return Scheme.from_file(data_file("ke-zhou-2025.json"))

@@ -282,14 +282,14 @@ def parse_rows(table: SheetTable, *, designs: set[str], scheme: str, known: dict
 
 
 def _review_and_scheme(session: Session, review_slug: str | None) -> tuple[Review | None, Any]:
-    from evidencedb.resources import data_file
-    from evidencedb.scoring import Scheme
+    from evidencedb.scoring import default_scheme
 
-    review = queries.find_review(review_slug, session=session) if review_slug else None
-    if review_slug is None and queries.list_reviews(session=session):
-        review = queries.get_review(None, session=session)
+    if review_slug:
+        review = queries.find_review(review_slug, session=session)
+    else:  # the default review: the first one, if the database holds any
+        review = next(iter(queries.list_reviews(session=session)), None)
     if review is None:
-        return None, Scheme.from_file(data_file("ke-zhou-2025.json"))
+        return None, default_scheme()
     row = queries.get_scheme(None, session=session, review=review)
     return review, queries.load_scheme(row, session=session)
 

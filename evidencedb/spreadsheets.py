@@ -209,10 +209,9 @@ def write_template(path: Path, *, designs: Sequence[str] = ()) -> list[Path]:
         EvidenceDBError: another extension, or the file cannot be written.
     """
     if not designs:
-        from evidencedb.resources import data_file
-        from evidencedb.scoring import Scheme
+        from evidencedb.scoring import default_scheme
 
-        designs = sorted(Scheme.from_file(data_file("ke-zhou-2025.json")).designs)
+        designs = sorted(default_scheme().designs)
     specs = [c for c in with_designs(designs) if c.name in INPUT_COLUMNS]
     suffix = path.suffix.lower()
     try:
