@@ -22,8 +22,9 @@ from evidencedb import curation, queries
 from evidencedb import papers as paper_reads
 from evidencedb.citations import CitationFile, CitationFileError, CitationRecord, read_citations, title_key
 from evidencedb.errors import ValidationError
-from evidencedb.models import AuditLog, ImportBatch, Paper, ReviewPaper
+from evidencedb.models import AuditLog, ImportBatch, ReviewPaper, utcnow
 from evidencedb.schemas import PaperIn
+from evidencedb.sheet_write import bulk_insert, insert_papers, table_of
 
 _DEFAULT_SOURCE = {"medline": "PubMed", "pubmed-xml": "PubMed"}
 
@@ -218,10 +219,16 @@ def import_citations(path: Path, *, session: Session, review_slug: str | None = 
     session.add(batch)
     session.flush()
     assert batch.id is not None
-    added: list[Paper] = [curation.add_paper(p, session=session, actor=actor) for _, p in new]
-    for paper_id in [p.id for p in added] + link:
-        assert paper_id is not None
-        session.add(ReviewPaper(review_id=review.id, paper_id=paper_id, batch_id=batch.id))
+    now = utcnow()
+    rows = [{**p.model_dump(), "created_at": now} for _, p in new]
+    added = insert_papers(session, rows)
+    bulk_insert(session, table_of(AuditLog), [
+        {"at": now, "actor": actor[:80], "action": "insert", "table_name": "paper", "row_key": str(paper_id),
+         "old": None, "new": curation.audit_json({**row, "id": paper_id})}
+        for paper_id, row in zip(added, rows, strict=True)])
+    bulk_insert(session, table_of(ReviewPaper), [
+        {"review_id": review.id, "paper_id": paper_id, "batch_id": batch.id, "added_at": now}
+        for paper_id in added + link])
     session.add(AuditLog(actor=actor[:80], action="import", table_name="import_batch", row_key=str(batch.id),
                          new=json.dumps({"review": review.slug, "file": cf.name, "format": cf.format, "source": name,
                                          "records": len(cf.records), "added": len(added), "linked": len(link),

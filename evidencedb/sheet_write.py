@@ -329,7 +329,7 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
 
     rows: list[dict[str, Any]] = [{"name": m.name, "category": m.category, "description": m.description}
                                   for m in parsed.new_markers.values()]
-    bulk_insert(session, _table(Biomarker), rows)
+    bulk_insert(session, table_of(Biomarker), rows)
     names = [r["name"] for r in rows]
     marker_ids = {k.lower(): v for k, v in _ids(session, Biomarker.id, Biomarker.name, names).items()}
     marker_ids.update({k: v[0] for k, v in known.items()})
@@ -342,7 +342,7 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
         audit("paper", str(pid), paper_rows[key])
     rows = [{**parsed.studies[label].study.model_dump(), "review_id": review.id, "paper_id": paper_id[label],
              "created_at": now, "updated_at": now} for label in plan.new_studies]
-    bulk_insert(session, _table(Study), rows)
+    bulk_insert(session, table_of(Study), rows)
     study_ids = _ids(session, Study.id, Study.label, plan.new_studies, Study.review_id == review.id)
     for row in rows:
         audit("study", row["label"], row)
@@ -353,7 +353,7 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
     values = operator.attrgetter(*fields)
     findings = [[*values(e.finding), study_ids[e.label], marker_ids[e.finding.biomarker.lower()],
                  e.finding.curator or actor, now, now] for e in plan.new_findings]
-    insert_values(session, _table(Finding),
+    insert_values(session, table_of(Finding),
                   [*fields, "study_id", "biomarker_id", "curator", "created_at", "updated_at"], findings)
     for finding, entry, changed in plan.updates:
         old = curation.audit_json({n: getattr(finding, n) for n in changed})
@@ -366,37 +366,48 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
                                      "findings_changed": len(plan.updates), "studies_added": len(plan.new_studies),
                                      "papers_added": len(new_paper_ids), "biomarkers_added": len(names)},
           action="import")
-    bulk_insert(session, _table(AuditLog), audits)
+    bulk_insert(session, table_of(AuditLog), audits)
     session.flush()
     curation.refresh_review(review, session=session)
     return review
 
 
-def _table(model: Any) -> sa.Table:
+def table_of(model: Any) -> sa.Table:
     table: sa.Table = model.__table__
     return table
 
 
-def _insert_papers(session: Session, plan: ImportPlan, parsed: ParsedSheet, now: datetime
-                   ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], dict[str, Any]]]:
-    """Insert the new papers; their ids come back by DOI or PMID (both unique), else one by one."""
-    keys = list(dict.fromkeys(k for k in plan.paper_of.values() if isinstance(k, tuple)))
-    first_study = {key: label for label, key in reversed(plan.paper_of.items())}
-    rows = {k: {**parsed.studies[first_study[k]].paper.model_dump(), "created_at": now} for k in keys}
-    keyed = [k for k in keys if k[0] in ("doi", "pmid")]
-    bulk_insert(session, _table(Paper), [rows[k] for k in keyed])
-    ids = {("doi", d): i for d, i in _ids(session, Paper.id, Paper.doi,
-                                          [k[1] for k in keyed if k[0] == "doi"]).items()}
-    ids.update({("pmid", p): i for p, i in _ids(session, Paper.id, Paper.pmid,
-                                                [k[1] for k in keyed if k[0] == "pmid"]).items()})
-    for key in keys:
-        if key[0] not in ("doi", "pmid"):
-            paper = Paper(**rows[key])
+def insert_papers(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert new papers (validated, not stored yet) in bulk; their ids, in the order of ``rows``.
+
+    Ids come back by DOI or PMID (both unique); papers with neither are added one by one.
+    """
+    keyed = [r for r in rows if r.get("doi") or r.get("pmid")]
+    bulk_insert(session, table_of(Paper), keyed)
+    by_doi = _ids(session, Paper.id, Paper.doi, [r["doi"] for r in keyed if r.get("doi")])
+    by_pmid = _ids(session, Paper.id, Paper.pmid, [r["pmid"] for r in keyed if not r.get("doi")])
+    ids = []
+    for row in rows:
+        if row.get("doi"):
+            ids.append(by_doi[row["doi"]])
+        elif row.get("pmid"):
+            ids.append(by_pmid[row["pmid"]])
+        else:
+            paper = Paper(**row)
             session.add(paper)
             session.flush()
             assert paper.id is not None
-            ids[key] = paper.id
-    return ids, rows
+            ids.append(paper.id)
+    return ids
+
+
+def _insert_papers(session: Session, plan: ImportPlan, parsed: ParsedSheet, now: datetime
+                   ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], dict[str, Any]]]:
+    """Insert the sheet's new papers; their ids and rows by paper key."""
+    keys = list(dict.fromkeys(k for k in plan.paper_of.values() if isinstance(k, tuple)))
+    first_study = {key: label for label, key in reversed(plan.paper_of.items())}
+    rows = {k: {**parsed.studies[first_study[k]].paper.model_dump(), "created_at": now} for k in keys}
+    return dict(zip(keys, insert_papers(session, [rows[k] for k in keys]), strict=True)), rows
 
 
 def _screen(session: Session, review_id: int, paper_ids: list[int], now: datetime, source: str) -> None:
@@ -408,4 +419,4 @@ def _screen(session: Session, review_id: int, paper_ids: list[int], now: datetim
             col(Screening.paper_id).in_(chunk))).scalars())
     rows = [{"review_id": review_id, "paper_id": pid, "stage": "full_text", "decision": "include",
              "reason": f"imported from {source}", "decided_at": now} for pid in paper_ids if pid not in screened]
-    bulk_insert(session, _table(Screening), rows)
+    bulk_insert(session, table_of(Screening), rows)

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from cli_run import run
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from evidencedb import curation, papers, queries
 from evidencedb.citation_import import import_citations
@@ -128,6 +129,11 @@ def test_duplicates_reported_and_stored_once(review_engine: Engine) -> None:
         ("PubMed", 4, 0), ("Embase", 5, 2), ("Zotero library", 5, 3)]
     hay = next(p for p in stored if p.pmid == "30728140")
     assert hay.sources == "PubMed" and hay.authors.startswith("Hay KA")
+    with session_scope(review_engine) as session:  # every added paper has its audit row, with its id
+        audited = session.execute(sa.select(col(AuditLog.row_key), col(AuditLog.new))
+                                  .where(col(AuditLog.table_name) == "paper")).all()
+    assert sorted(int(k) for k, _ in audited) == sorted(p.paper_id for p in stored)
+    assert all(json.loads(new)["id"] == int(k) for k, new in audited)
 
 
 def test_reimport_and_dry_run_add_nothing(review_engine: Engine) -> None:
