@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Select
 
 from evidencedb import queries, seeds
 from evidencedb.db import session_scope
+from evidencedb.queries import StudyRow
 from tui.app import EvidenceApp
 from tui.modals.changes import ChangesModal
 from tui.modals.confirm import ConfirmModal
@@ -267,10 +268,15 @@ async def test_bad_input_is_marked_and_save_refused(app: EvidenceApp, seeded: En
         assert len(queries.list_studies(queries.get_review(None, session=session), session=session)) == before
 
 
-async def test_existing_doi_offers_the_stored_study(app: EvidenceApp, seeded: Engine) -> None:
-    with session_scope(seeded) as session:
+def study_with_doi(engine: Engine) -> StudyRow:
+    """A seeded study whose paper has a DOI."""
+    with session_scope(engine) as session:
         review = queries.get_review(None, session=session)
-        known = next(s for s in queries.list_studies(review, session=session) if s.doi)
+        return next(s for s in queries.list_studies(review, session=session) if s.doi)
+
+
+async def test_existing_doi_offers_the_stored_study(app: EvidenceApp, seeded: Engine) -> None:
+    known = study_with_doi(seeded)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -285,9 +291,7 @@ async def test_existing_doi_offers_the_stored_study(app: EvidenceApp, seeded: En
 
 
 async def test_enter_in_the_doi_field_asks_once(app: EvidenceApp, seeded: Engine) -> None:
-    with session_scope(seeded) as session:
-        review = queries.get_review(None, session=session)
-        known = next(s for s in queries.list_studies(review, session=session) if s.doi)
+    known = study_with_doi(seeded)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
