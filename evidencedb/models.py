@@ -104,6 +104,20 @@ class Milli(TypeDecorator[Decimal]):
         return (Decimal(int(value)) * MILLI).quantize(MILLI)
 
 
+def decimal_text(d: Decimal) -> str:
+    """How a decimal is stored: as written (``0.50`` stays ``0.50``); whole numbers plainly (``1E+4`` → ``10000``).
+
+    Raises:
+        ValueError: NaN or infinite.
+    """
+    text = str(d)
+    if "." in text and text[-1] != "0" and "E" not in text:  # a fraction as written: nothing to decide
+        return text
+    if not d.is_finite():
+        raise ValueError(f"{d!r} is not a finite number")
+    return format(d.normalize(), "f") if d == d.to_integral_value() else text
+
+
 class DecimalText(TypeDecorator[Decimal]):
     """A decimal kept exactly as curated (``1E-6``, ``10000``, ``0.973``), stored as text."""
 
@@ -113,10 +127,7 @@ class DecimalText(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        d = value if isinstance(value, Decimal) else Decimal(str(value))
-        if not d.is_finite():
-            raise ValueError(f"{value!r} is not a finite number")
-        return format(d.normalize(), "f") if d == d.to_integral_value() else str(d)
+        return decimal_text(value if isinstance(value, Decimal) else Decimal(str(value)))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(value)

@@ -9,6 +9,7 @@ is written. Error messages name the field.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, ClassVar
@@ -80,6 +81,14 @@ def to_decimal(value: Any) -> Decimal | None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
+    if type(value) is str:  # the common case, text as typed: one Decimal() call
+        try:
+            d = Decimal(value)
+        except InvalidOperation:
+            pass  # commas, "×10^" or not a number: the checks below
+        else:
+            if d.is_finite():
+                return d
     if isinstance(value, float):
         value = repr(value)
     text = str(value).strip().replace("×10^", "E").replace("x10^", "E")
@@ -112,6 +121,33 @@ def _choice(value: Any, allowed: tuple[str, ...], *, optional: bool) -> str | No
 @cache
 def _options(allowed: tuple[str, ...]) -> dict[str, str]:
     return {option.lower(): option for option in allowed}
+
+
+def _chooser(allowed: tuple[str, ...], *, optional: bool, aliases: dict[str, str] | None = None,
+             blank: str | None = None) -> Callable[[Any], str | None]:
+    """A field validator for one of ``allowed`` (any case, surrounding spaces ignored).
+
+    ``aliases`` maps other spellings to an allowed value; ``blank`` is the value of an empty field.
+    Values typed exactly as stored (or in lower case, or as an alias) are found in one dict lookup,
+    which is what almost every row of a sheet holds; anything else takes the full check.
+    """
+    aliases = aliases or {}
+    exact = {**{o.lower(): o for o in allowed}, **{o: o for o in allowed},
+             **{a: _options(allowed)[o.lower()] for a, o in aliases.items()}}
+
+    def check(value: Any) -> str | None:
+        found = exact.get(value) if type(value) is str else None
+        if found is not None:
+            return found
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if blank is not None:
+                return blank
+        else:
+            text = str(value).strip()
+            value = aliases.get(text, text)
+        return _choice(value, allowed, optional=optional)
+
+    return check
 
 
 def _optional_str(value: Any) -> str | None:
@@ -199,15 +235,8 @@ class StudyIn(_Input):
     verification_confidence: str | None = None
     notes: str = ""
 
-    @field_validator("centres", mode="before")
-    @classmethod
-    def _centres(cls, v: Any) -> str | None:
-        return _choice(v, CENTRES, optional=True)
-
-    @field_validator("population", mode="before")
-    @classmethod
-    def _population(cls, v: Any) -> str | None:
-        return _choice(v, POPULATIONS, optional=True)
+    _centres = field_validator("centres", mode="before")(_chooser(CENTRES, optional=True))
+    _population = field_validator("population", mode="before")(_chooser(POPULATIONS, optional=True))
 
     @field_validator("prospective", mode="before")
     @classmethod
@@ -221,11 +250,9 @@ class StudyIn(_Input):
             raise ValueError(f"{v.strip()!r} is not one of: yes, no (or prospective, retrospective)")
         return v
 
-    @field_validator("phase", "age_range", "product", "target", "costim", "toxicity_grading", "registry_id",
-                     "quality_tool", "quality_rating", "verification_confidence", mode="before")
-    @classmethod
-    def _optional_text(cls, v: Any) -> Any:
-        return _optional_str(v)
+    _optional_text = field_validator("phase", "age_range", "product", "target", "costim", "toxicity_grading",
+                                     "registry_id", "quality_tool", "quality_rating", "verification_confidence",
+                                     mode="before")(_optional_str)
 
 
 class BiomarkerIn(_Input):
@@ -236,10 +263,7 @@ class BiomarkerIn(_Input):
     synonyms: list[str] = Field(default_factory=list)
     description: str = ""
 
-    @field_validator("category", mode="before")
-    @classmethod
-    def _category(cls, v: Any) -> str | None:
-        return _choice(v, CATEGORIES, optional=False)
+    _category = field_validator("category", mode="before")(_chooser(CATEGORIES, optional=False))
 
 
 class FindingIn(_Input):
@@ -276,53 +300,19 @@ class FindingIn(_Input):
     norm_value: Decimal | None = None
     norm_unit: str | None = None
 
-    @field_validator("outcome_category", mode="before")
-    @classmethod
-    def _category(cls, v: Any) -> str | None:
-        return _choice(v, OUTCOME_CATEGORIES, optional=False)
-
-    @field_validator("association", mode="before")
-    @classmethod
-    def _association(cls, v: Any) -> str | None:
-        return _choice(v, ASSOCIATIONS, optional=False)
-
-    @field_validator("direction", mode="before")
-    @classmethod
-    def _direction(cls, v: Any) -> str | None:
-        return _choice(v, DIRECTIONS, optional=True)
-
-    @field_validator("effect_measure", mode="before")
-    @classmethod
-    def _effect_measure(cls, v: Any) -> str | None:
-        return _choice(v, EFFECT_MEASURES, optional=True)
-
-    @field_validator("analysis", mode="before")
-    @classmethod
-    def _analysis(cls, v: Any) -> str | None:
-        return _choice(v, ANALYSES, optional=True)
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status(cls, v: Any) -> str | None:
-        return _choice(v if v is not None and str(v).strip() else "draft", STATUSES, optional=False)
-
-    @field_validator("comparator", mode="before")
-    @classmethod
-    def _comparator(cls, v: Any) -> str | None:
-        if v is None or (isinstance(v, str) and not v.strip()):
-            return None
-        text = _COMPARATOR_ALIASES.get(str(v).strip(), str(v).strip())
-        return _choice(text, COMPARATORS, optional=False)
-
-    @field_validator("threshold_value", "threshold_upper", "effect_value", "ci_low", "ci_high", mode="before")
-    @classmethod
-    def _number(cls, v: Any) -> Decimal | None:
-        return to_decimal(v)
-
-    @field_validator("measure", "timepoint", "specimen", "assay", "unit", "p_value", "group_results", mode="before")
-    @classmethod
-    def _optional_text(cls, v: Any) -> Any:
-        return _optional_str(v)
+    _outcome_category = field_validator("outcome_category", mode="before")(
+        _chooser(OUTCOME_CATEGORIES, optional=False))
+    _association = field_validator("association", mode="before")(_chooser(ASSOCIATIONS, optional=False))
+    _direction = field_validator("direction", mode="before")(_chooser(DIRECTIONS, optional=True))
+    _effect_measure = field_validator("effect_measure", mode="before")(_chooser(EFFECT_MEASURES, optional=True))
+    _analysis = field_validator("analysis", mode="before")(_chooser(ANALYSES, optional=True))
+    _status = field_validator("status", mode="before")(_chooser(STATUSES, optional=False, blank="draft"))
+    _comparator = field_validator("comparator", mode="before")(
+        _chooser(COMPARATORS, optional=True, aliases=_COMPARATOR_ALIASES))
+    _number = field_validator("threshold_value", "threshold_upper", "effect_value", "ci_low", "ci_high",
+                              mode="before")(to_decimal)
+    _optional_text = field_validator("measure", "timepoint", "specimen", "assay", "unit", "p_value", "group_results",
+                                     mode="before")(_optional_str)
 
     @field_validator("unit", mode="after")
     @classmethod

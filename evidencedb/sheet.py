@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 import operator
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -117,12 +117,16 @@ class StudyEntry:
 
 
 class FindingEntry(NamedTuple):
-    """A validated finding row; ``given`` holds the model fields whose column the sheet has."""
+    """A validated finding row; ``given`` holds the model fields whose column the sheet has.
+
+    ``marker`` is the biomarker as typed, lower-cased: the key of known and new biomarkers.
+    """
 
     row: int
     label: str
     finding: FindingIn
     given: frozenset[str]
+    marker: str
 
 
 @dataclass
@@ -165,16 +169,26 @@ def _finding_list() -> TypeAdapter[list[FindingIn]]:
     return TypeAdapter(list[FindingIn])
 
 
-def _validate_findings(datas: list[dict[str, str]]) -> list[FindingIn | PydanticValidationError]:
+def _validate_findings(rows: Sequence[tuple[str, ...]], columns: list[tuple[int, str]], *, decimal_comma: bool
+                       ) -> list[FindingIn | PydanticValidationError]:
     """Each row's finding columns validated by :class:`FindingIn`: the model, or the row's errors.
 
-    Rows are validated a batch at a time by one call (the same model, without a Python call per row);
-    a batch with any bad row is validated again row by row, so that every bad row gets its own errors.
+    ``columns`` pairs a cell's position with its model field; blank cells are left out (the field's
+    default). Rows are validated a batch at a time by one call (the same model, without a Python call
+    per row), each batch's input built just before it (so that the input of every row is never in
+    memory at once); a batch with any bad row is validated again row by row, so that every bad row
+    gets its own errors.
     """
     adapter = _finding_list()
     results: list[FindingIn | PydanticValidationError] = []
-    for start in range(0, len(datas), _BATCH):
-        batch = datas[start:start + _BATCH]
+    for start in range(0, len(rows), _BATCH):
+        batch = [{name: value for c, name in columns if (value := rec[c]) and not value.isspace()}
+                 for rec in rows[start:start + _BATCH]]
+        if decimal_comma:
+            for data in batch:
+                for name in _NUMBER_FIELDS & data.keys():
+                    if _DECIMAL_COMMA.match(data[name]):
+                        data[name] = data[name].replace(",", ".")
         try:
             results += adapter.validate_python(batch)
         except PydanticValidationError:
@@ -214,15 +228,8 @@ def parse_rows(table: SheetTable, *, designs: set[str], scheme: str, known: dict
     raw_study = operator.itemgetter(*(at[c] for c in STUDY_COLUMNS if c in at))  # study columns, at C speed
     label_at, category_at = at["study_id"], at.get("biomarker_category")
     parsed = ParsedSheet({}, [], {}, {})
-    datas = [{name: value for c, name in finding_columns if (value := rec[c]) and not value.isspace()}
-             for rec in table.rows]
-    if table.decimal_comma:
-        for data in datas:
-            for name in _NUMBER_FIELDS & data.keys():
-                if _DECIMAL_COMMA.match(data[name]):
-                    data[name] = data[name].replace(",", ".")
-    findings = _validate_findings(datas)
-    del datas
+    findings = _validate_findings(table.rows, finding_columns, decimal_comma=table.decimal_comma)
+    category_of_new: dict[str, str] = {}
     for number, rec, finding in zip(table.numbers, table.rows, findings, strict=True):
         label = rec[label_at].strip()
         raw = raw_study(rec)
@@ -267,13 +274,16 @@ def parse_rows(table: SheetTable, *, designs: set[str], scheme: str, known: dict
             except PydanticValidationError as exc:
                 problems += [RowProblem(number, "biomarker_category", p.reason) for p in _problems(number, exc)]
                 continue
-        elif category and category.lower() != parsed.categories[key][1].lower():
+        elif (category and category != category_of_new.get(key)
+              and category.lower() != parsed.categories[key][1].lower()):
             problems.append(RowProblem(number, "biomarker_category", f"biomarker {finding.biomarker!r} has category "
                                                                      f"{parsed.categories[key][1]!r} in row "
                                                                      f"{parsed.categories[key][0]}"))
             continue
+        else:
+            category_of_new[key] = category  # a spelling already found to agree
         if study_ok:
-            parsed.findings.append(FindingEntry(number, label, finding, given))
+            parsed.findings.append(FindingEntry(number, label, finding, given, key))
     return parsed, problems
 
 
@@ -342,11 +352,13 @@ def _import(path: Path, *, session: Session, review_slug: str | None, dry_run: b
     review, scheme = _review_and_scheme(session, review_slug)
     known = known_biomarkers(session=session)
     parsed, problems = parse_rows(table, designs=set(scheme.designs), scheme=scheme.label, known=known)
+    source, n_rows = table.source, len(table.rows)
+    del table  # every cell as read: its memory is reused by the writing below
     plan = sheet_write.plan_import(parsed, review, known, session=session)
     problems += plan.problems
     if problems:
-        raise ImportValidationError(table.source, sorted(problems, key=lambda p: p.row))
-    report = ImportReport(table.source, review.slug if review else (review_slug or "default"), rows=len(table.rows),
+        raise ImportValidationError(source, sorted(problems, key=lambda p: p.row))
+    report = ImportReport(source, review.slug if review else (review_slug or "default"), rows=n_rows,
                           dry_run=dry_run, review_created=review is None)
     report.biomarkers_added = sorted(m.name for m in parsed.new_markers.values())
     report.studies_added = len(plan.new_studies)

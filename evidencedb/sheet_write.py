@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,18 @@ from sqlmodel import Session, col
 
 from evidencedb import curation
 from evidencedb.errors import RowProblem
-from evidencedb.models import AuditLog, Biomarker, Finding, Paper, Review, Screening, Study, utcnow
+from evidencedb.models import (
+    AuditLog,
+    Biomarker,
+    DecimalText,
+    Finding,
+    Paper,
+    Review,
+    Screening,
+    Study,
+    decimal_text,
+    utcnow,
+)
 from evidencedb.schemas import FindingIn
 from evidencedb.scoring import Scheme
 from evidencedb.sheet_columns import COLUMN_OF, IDENTITY_FIELDS, STUDY_FIELDS, VALUE_FIELDS
@@ -41,6 +53,8 @@ _IMPORT_CACHE_KIB = -131_072
 #: A stored study's fields that an imported row must agree with (what N counts is a note, not a fact).
 _COMPARED_STUDY_FIELDS = tuple(n for n in STUDY_FIELDS if n != "n_patients_note")
 _COMPARED_PAPER_FIELDS = ("doi", "pmid", "year")
+#: Rows a load must add before a table's indexes are built after it rather than during it.
+_DEFER_INDEXES_FROM = 10_000
 
 
 @dataclass
@@ -156,6 +170,7 @@ def _plan_findings(plan: ImportPlan, parsed: ParsedSheet, known: dict[str, tuple
 
     label_of = {s.id: label for label, s in plan.stored_studies.items()}
     identity = operator.attrgetter(*IDENTITY_FIELDS)
+    row_identity = operator.itemgetter(*IDENTITY_FIELDS)  # of a validated model's __dict__ (faster)
     stored: dict[tuple[Any, ...], list[Finding]] = {}
     ids = sorted(i for i in label_of if i is not None)
     for chunk in _chunks(ids):
@@ -163,11 +178,12 @@ def _plan_findings(plan: ImportPlan, parsed: ParsedSheet, known: dict[str, tuple
             key = (label_of[f.study_id], f.biomarker_id, *identity(f))
             stored.setdefault(key, []).append(f)
     seen: dict[tuple[Any, ...], FindingEntry] = {}
+    new_ref = {marker: ("new", marker) for marker in parsed.new_markers}
     for entry in parsed.findings:
         f = entry.finding
-        marker = f.biomarker.lower()
-        ref: Any = known[marker][0] if marker in known else ("new", marker)
-        key = (entry.label, ref, *identity(f))
+        marker = entry.marker
+        ref: Any = known[marker][0] if marker in known else new_ref[marker]
+        key = (entry.label, ref, *row_identity(vars(f)))
         earlier = seen.get(key)
         if earlier is not None:
             compared = _compared(entry)
@@ -178,7 +194,7 @@ def _plan_findings(plan: ImportPlan, parsed: ParsedSheet, known: dict[str, tuple
             plan.n_present += not diffs
             continue
         seen[key] = entry
-        matches = stored.get(key, [])
+        matches = stored.get(key) if stored else None
         if not matches:
             plan.new_findings.append(entry)
             continue
@@ -201,46 +217,54 @@ def _plan_findings(plan: ImportPlan, parsed: ParsedSheet, known: dict[str, tuple
 def bulk_insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows (dicts with the same keys) with one driver-level ``executemany``."""
     if rows:
-        names = list(rows[0])
-        insert_values(session, table, names, [[row[n] for n in names] for row in rows])
+        insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]})
 
 
-def insert_values(session: Session, table: sa.Table, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert many rows, given as sequences of values in the order of ``names``.
+def insert_columns(session: Session, table: sa.Table, columns: dict[str, Sequence[Any]]) -> None:
+    """Insert many rows given column by column (every column holds one value per row).
 
-    SQLAlchemy's own executemany spends most of its time building parameters; here the rows are
-    turned into columns, each column's bind processor (decimal text, timestamps, booleans) is looked
-    up once and applied only to columns that have one, once per value as written, and the driver
-    receives plain tuples. A column that is NULL in every row, nullable and without any default is
-    left out of the statement (the database stores NULL for it all the same). On SQLite, rows go in
-    groups of up to :data:`_ROWS_PER_INSERT` per ``INSERT … VALUES (…), (…)`` statement. Values are
-    exactly what the ORM would have sent.
+    SQLAlchemy's own executemany spends most of its time building parameters; here each column's bind
+    processor (decimal text, timestamps, booleans) is looked up once and applied only to columns that
+    have one, once per value as written (once in all for a column holding one object, as timestamps
+    of one import do), and the driver receives plain tuples. A column that is NULL in every row,
+    nullable and without any default is left out of the statement (the database stores NULL for it
+    all the same). On SQLite, rows go in groups of up to :data:`_ROWS_PER_INSERT` per
+    ``INSERT … VALUES (…), (…)`` statement. Values are exactly what the ORM would have sent.
     """
-    if not rows:
+    n_rows = len(next(iter(columns.values()), ()))
+    if not n_rows:
         return
     connection = session.connection()
     dialect = connection.dialect
     mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
     if mark is None:  # another driver: let SQLAlchemy do it
-        connection.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+        names = list(columns)
+        connection.execute(table.insert(), [dict(zip(names, row, strict=True))
+                                            for row in zip(*columns.values(), strict=True)])
         return
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-    kept: list[tuple[str, Sequence[Any]]] = [(name, values) for name, values in zip(names, columns, strict=True)
-                                             if not _always_null(table.c[name], values)]
-    names = [name for name, _values in kept]
-    columns = [_bind(values, table.c[name].type._cached_bind_processor(dialect)) for name, values in kept]
-    params = list(zip(*columns, strict=True))
+    kept = {name: values for name, values in columns.items() if not _always_null(table.c[name], values)}
+    names = list(kept)
+    bound = [_bind(values, table.c[name].type._cached_bind_processor(dialect), table.c[name].type)
+             for name, values in kept.items()]
     quote = dialect.identifier_preparer.quote
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
     one = f"({', '.join(mark for _ in names)})"
     per = max(1, min(_ROWS_PER_INSERT, _SQLITE_MAX_PARAMETERS // len(names))) if dialect.name == "sqlite" else 1
-    full = len(params) - len(params) % per if per > 1 else 0
+    full = n_rows - n_rows % per if per > 1 else 0
+    width = len(names)
     if full:  # one statement per group: far fewer statement steps than one per row
+        flat = list(chain.from_iterable(zip(*(values[:full] for values in bound), strict=True)))
+        step = per * width
         connection.exec_driver_sql(head + ", ".join([one] * per),
-                                   [tuple(chain.from_iterable(params[start:start + per]))
-                                    for start in range(0, full, per)])
-    if full < len(params):
-        connection.exec_driver_sql(head + one, params[full:])
+                                   [tuple(flat[start:start + step]) for start in range(0, len(flat), step)])
+    if full < n_rows:
+        connection.exec_driver_sql(head + one, list(zip(*(values[full:] for values in bound), strict=True)))
+
+
+def insert_values(session: Session, table: sa.Table, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert many rows, given as sequences of values in the order of ``names`` (see :func:`insert_columns`)."""
+    if rows:
+        insert_columns(session, table, dict(zip(names, zip(*rows, strict=True), strict=True)))
 
 
 def _always_null(column: sa.Column[Any], values: Sequence[Any]) -> bool:
@@ -250,24 +274,31 @@ def _always_null(column: sa.Column[Any], values: Sequence[Any]) -> bool:
     return values[0] is None and values.count(None) == len(values)
 
 
-def _bind(values: Sequence[Any], process: Any) -> Sequence[Any]:
+def _bind(values: Sequence[Any], process: Any, column_type: Any = None) -> Sequence[Any]:
     """A column's values as the driver takes them: the bind processor applied once per value as written.
 
-    Results are shared between values that are the same object, or decimals written the same way
-    (``0.5`` and ``0.50`` are equal but stored as written, so they are never shared).
+    A column holding one object throughout (the import's timestamp) is processed once; otherwise results
+    are shared between values that are the same object (decimals are never shared: ``0.5`` and ``0.50``
+    are equal but stored as written).
     """
     if process is None:
         return values
-    memo: dict[Any, Any] = {}
+    first = values[0]
+    if first is not None and values.count(first) == len(values) and all(v is first for v in values):
+        return [process(first)] * len(values)
+    if type(column_type) is DecimalText and all(v is None or type(v) is Decimal for v in values):
+        return [None if v is None else decimal_text(v) for v in values]  # what its bind processor returns
+    if any(type(v) is Decimal for v in values):
+        return [None if v is None else process(v) for v in values]
+    memo: dict[int, Any] = {}
     out: list[Any] = []
     for value in values:
         if value is None:
             out.append(None)
             continue
-        key = str(value) if type(value) is Decimal else id(value)
-        done = memo.get(key)
+        done = memo.get(id(value))
         if done is None:
-            done = memo[key] = process(value)
+            done = memo[id(value)] = process(value)
         out.append(done)
     return out
 
@@ -312,6 +343,30 @@ def _page_cache(session: Session) -> Iterator[None]:
         driver.execute(f"PRAGMA cache_size={previous}")
 
 
+@contextmanager
+def _indexes_deferred(session: Session, table: sa.Table, adding: int) -> Iterator[None]:
+    """On SQLite, build a table's non-unique indexes once after a large load instead of row by row.
+
+    When a load at least doubles a table (and adds :data:`_DEFER_INDEXES_FROM` rows or more), the
+    table's non-unique indexes are dropped and created again from the model's metadata after the
+    inserts, in the same transaction: sorting the rows once is cheaper than growing each B-tree one
+    insert at a time. A failure rolls the whole transaction back, indexes included (SQLite's schema
+    changes are transactional). Other backends keep their indexes: dropping one would lock the table
+    for readers until the commit.
+    """
+    connection = session.connection()
+    indexes = [i for i in table.indexes if not i.unique]
+    if (connection.dialect.name != "sqlite" or adding < _DEFER_INDEXES_FROM or not indexes
+            or connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() > adding):
+        yield
+        return
+    for index in indexes:
+        index.drop(connection)
+    yield
+    for index in indexes:
+        index.create(connection)
+
+
 def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme: Scheme,
            report: ImportReport, known: dict[str, tuple[int, str]], *, session: Session, actor: str) -> Review:
     if review is None:
@@ -325,7 +380,7 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
 
     def audit(table: str, key: str, new: dict[str, Any], action: str = "insert", old: str | None = None) -> None:
         audits.append({"at": now, "actor": actor[:80], "action": action, "table_name": table, "row_key": key[:80],
-                       "old": old, "new": curation.audit_json(new)})
+                       "old": old, "new": new})  # the mapping; its JSON text is made before the rows are written
 
     rows: list[dict[str, Any]] = [{"name": m.name, "category": m.category, "description": m.description}
                                   for m in parsed.new_markers.values()]
@@ -349,27 +404,48 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
     study_ids.update({label: s.id for label, s in plan.stored_studies.items() if s.id is not None})
     _screen(session, review.id, sorted({paper_id[label] for label in plan.new_studies}), now, report.source)
 
-    fields = [n for n in FindingIn.model_fields if n not in ("biomarker", "curator")]
-    values = operator.attrgetter(*fields)
-    findings = [[*values(e.finding), study_ids[e.label], marker_ids[e.finding.biomarker.lower()],
-                 e.finding.curator or actor, now, now] for e in plan.new_findings]
-    insert_values(session, table_of(Finding),
-                  [*fields, "study_id", "biomarker_id", "curator", "created_at", "updated_at"], findings)
-    for finding, entry, changed in plan.updates:
-        old = curation.audit_json({n: getattr(finding, n) for n in changed})
-        for name in changed:
-            setattr(finding, name, getattr(entry.finding, name))
-        finding.updated_at = now
-        session.add(finding)
-        audit("finding", str(finding.id), {n: getattr(finding, n) for n in changed}, action="update", old=old)
-    audit("finding", report.source, {"review": review.slug, "rows": report.rows, "findings_added": len(findings),
-                                     "findings_changed": len(plan.updates), "studies_added": len(plan.new_studies),
-                                     "papers_added": len(new_paper_ids), "biomarkers_added": len(names)},
-          action="import")
+    models = [e.finding for e in plan.new_findings]
+    with ThreadPoolExecutor(max_workers=1) as encoder:
+        if models:
+            # A validated model keeps its field values in its __dict__: read them as items, a row at a time, in C.
+            fields = [n for n in FindingIn.model_fields if n not in ("biomarker", "curator")]
+            columns: dict[str, Sequence[Any]] = dict(zip(
+                fields, zip(*map(operator.itemgetter(*fields), map(vars, models)), strict=True), strict=True))
+            columns["study_id"] = [study_ids[e.label] for e in plan.new_findings]
+            columns["biomarker_id"] = [marker_ids[e.marker] for e in plan.new_findings]
+            columns["curator"] = [m.curator or actor for m in models]
+            columns["created_at"] = columns["updated_at"] = [now] * len(models)
+            with _indexes_deferred(session, table_of(Finding), len(models)):
+                insert_columns(session, table_of(Finding), columns)
+                del columns
+                # From here on the database works in long single statements (building the indexes,
+                # regrading), during which SQLite lets go of the interpreter: meanwhile a second thread
+                # turns the audit rows gathered so far into JSON.
+                texts = encoder.submit(_audit_texts, [row["new"] for row in audits])
+        else:
+            texts = encoder.submit(_audit_texts, [row["new"] for row in audits])
+        for finding, entry, changed in plan.updates:
+            old = curation.audit_json({n: getattr(finding, n) for n in changed})
+            for name in changed:
+                setattr(finding, name, getattr(entry.finding, name))
+            finding.updated_at = now
+            session.add(finding)
+            audit("finding", str(finding.id), {n: getattr(finding, n) for n in changed}, action="update", old=old)
+        audit("finding", report.source, {"review": review.slug, "rows": report.rows, "findings_added": len(models),
+                                         "findings_changed": len(plan.updates), "studies_added": len(plan.new_studies),
+                                         "papers_added": len(new_paper_ids), "biomarkers_added": len(names)},
+              action="import")
+        session.flush()
+        curation.refresh_review(review, session=session)
+        encoded = texts.result()
+    for row, text in zip(audits, encoded + _audit_texts([row["new"] for row in audits[len(encoded):]]), strict=True):
+        row["new"] = text
     bulk_insert(session, table_of(AuditLog), audits)
-    session.flush()
-    curation.refresh_review(review, session=session)
     return review
+
+
+def _audit_texts(values: list[dict[str, Any]]) -> list[str]:
+    return [curation.audit_json(value) for value in values]
 
 
 def table_of(model: Any) -> sa.Table:

@@ -96,8 +96,11 @@ def _csv_grid(path: Path) -> tuple[str, list[tuple[str, ...]]]:
     first = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
     try:
-        frame = pd.read_csv(io.StringIO(text), header=None, sep=delimiter, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=False, skipinitialspace=True)
+        # UTF-8 goes to the parser as the bytes it was checked from (no round trip through str).
+        source = io.StringIO(text) if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else io.BytesIO(raw)
+        # dtype=object: the parser's own strings, as typed (no conversion into a string array and back).
+        frame = pd.read_csv(source, header=None, sep=delimiter, dtype=object, keep_default_na=False, na_filter=False,
+                            skip_blank_lines=False, skipinitialspace=True, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise ValidationError(f"{path}: not a readable CSV table: {detail.removeprefix('Error tokenizing data. ')}"

@@ -146,3 +146,13 @@ def test_another_finding_of_a_counted_study_changes_nothing(facts: list[FindingF
     base = data.draw(st.sampled_from(counted))
     extra = FindingFact(base.study, base.design, base.category, data.draw(st.booleans()))
     assert score_biomarker([*facts, extra], KZ).score == score_biomarker(facts, KZ).score
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_decimals_are_stored_as_written_or_as_plain_whole_numbers(d: Decimal) -> None:
+    from evidencedb.models import decimal_text
+
+    text = decimal_text(d)
+    assert Decimal(text) == d
+    expected = format(d.normalize(), "f") if d == d.to_integral_value() else str(d)
+    assert text == expected

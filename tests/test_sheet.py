@@ -424,3 +424,111 @@ def test_an_import_leaves_the_sqlite_page_cache_as_it_was(engine: Engine, tmp_pa
         sheet.import_sheet(path, session=session, review_slug="mine")
         after = session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one()
     assert after == before and count(engine, Finding) == 3
+
+
+def _index_sql(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                         "AND tbl_name = 'finding' AND sql IS NOT NULL").all())
+
+
+def test_a_large_load_builds_the_finding_indexes_after_it_exactly_as_before(
+        engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("indexes are deferred on SQLite only")
+    from evidencedb import sheet_write
+
+    monkeypatch.setattr(sheet_write, "_DEFER_INDEXES_FROM", 2)
+    before = _index_sql(engine)
+    assert set(before) == {"ix_finding_biomarker_study", "ix_finding_study_id"}
+    dropped: list[str] = []
+    real_drop = sa.Index.drop
+
+    def drop(index: sa.Index, *args: object, **kwargs: object) -> None:
+        dropped.append(str(index.name))
+        real_drop(index, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sa.Index, "drop", drop)
+    with session_scope(engine, write=True) as session:
+        sheet.import_sheet(write(tmp_path / "good.csv", GOOD), session=session, review_slug="mine")
+    assert sorted(dropped) == sorted(before) and _index_sql(engine) == before
+    with engine.connect() as conn:  # the rebuilt indexes hold every row
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+    # A load that fails after the indexes were dropped rolls everything back, the indexes included.
+    real_insert = sheet_write.insert_columns
+
+    def fail(session: object, table: sa.Table, columns: object) -> None:
+        if table.name == "finding":
+            raise RuntimeError("disk on fire")
+        real_insert(session, table, columns)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sheet_write, "insert_columns", fail)
+    more = [{**row, "study_id": f"c-{i}", "doi": "", "measure": "again"} for i, row in enumerate(GOOD * 2)]
+    dropped.clear()
+    with pytest.raises(RuntimeError), session_scope(engine, write=True) as session:
+        sheet.import_sheet(write(tmp_path / "more.csv", more), session=session, review_slug="mine")
+    assert sorted(dropped) == sorted(before)  # dropped, then restored by the rollback
+    assert _index_sql(engine) == before and count(engine, Finding) == 3 and count(engine, Study) == 2
+
+
+def test_a_load_into_a_larger_table_keeps_its_indexes(engine: Engine, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencedb import sheet_write
+
+    monkeypatch.setattr(sheet_write, "_DEFER_INDEXES_FROM", 1)
+    with session_scope(engine, write=True) as session:
+        sheet.import_sheet(write(tmp_path / "good.csv", GOOD), session=session, review_slug="mine")
+    monkeypatch.setattr(sa.Index, "drop", lambda *_a, **_k: pytest.fail("dropped an index of a larger table"))
+    one = [{**GOOD[2], "measure": "one more"}]
+    with session_scope(engine, write=True) as session:
+        assert sheet.import_sheet(write(tmp_path / "one.csv", one), session=session,
+                                  review_slug="mine").findings_added == 1
+
+
+def test_audit_rows_of_a_sheet_hold_each_added_row_as_json(engine: Engine, tmp_path: Path) -> None:
+    with session_scope(engine, write=True) as session:
+        sheet.import_sheet(write(tmp_path / "good.csv", GOOD), session=session, review_slug="mine", actor="ana")
+    with session_scope(engine) as session:
+        rows = session.execute(sa.select(AuditLog.table_name, AuditLog.row_key, AuditLog.new, AuditLog.actor)
+                               .order_by(AuditLog.id)).all()
+    by_key = {(table, key): json.loads(new) for table, key, new, actor in rows if actor == "ana"}
+    assert by_key[("study", "b-2022")]["n_patients"] == 120
+    assert by_key[("biomarker", "IL-6")]["category"] == "cytokines"
+    assert by_key[("finding", "good.csv")]["findings_added"] == 3
+    assert all(isinstance(new, str) for _t, _k, new, _a in rows)
+
+
+@pytest.mark.parametrize(("field", "typed", "stored"), [
+    ("association", "supports", "supports"), ("association", " Supports ", "supports"),
+    ("association", "NO ASSOCIATION", "no association"), ("comparator", "≥", ">="), ("comparator", " => ", ">="),
+    ("comparator", "RANGE", "range"), ("comparator", "", None), ("effect_measure", "hr", "HR"),
+    ("status", "", "draft"), ("status", "Verified", "verified"), ("direction", None, None),
+])
+def test_allowed_values_are_taken_in_any_case_with_aliases_and_blanks(field: str, typed: str | None,
+                                                                       stored: str | None) -> None:
+    from evidencedb.schemas import FindingIn
+
+    data = {"biomarker": "MRD", "outcome": "EFS", "outcome_category": "efficacy", "association": "supports"}
+    data[field] = typed  # type: ignore[assignment]
+    if field == "comparator" and stored == "range":
+        data |= {"threshold_value": "1", "threshold_upper": "2"}
+    assert getattr(FindingIn.model_validate(data), field) == stored
+
+
+@pytest.mark.parametrize(("field", "typed", "reason"), [
+    ("association", "maybe", "'maybe' is not one of: supports, no association"),
+    ("outcome_category", "", "is required"), ("comparator", "about", "'about' is not one of"),
+    ("threshold_value", "2,5", "not a number"), ("threshold_value", "NaN", "not a finite number"),
+])
+def test_values_outside_the_allowed_ones_name_the_field_and_reason(field: str, typed: str, reason: str) -> None:
+    from pydantic import ValidationError as PydanticValidationError
+
+    from evidencedb.schemas import FindingIn
+
+    data = {"biomarker": "MRD", "outcome": "EFS", "outcome_category": "efficacy", "association": "supports",
+            "comparator": ">", field: typed}
+    with pytest.raises(PydanticValidationError) as caught:
+        FindingIn.model_validate(data)
+    [error] = caught.value.errors()
+    assert error["loc"] == (field,) and reason in error["msg"]
