@@ -333,15 +333,21 @@ def scheme_add(path: Annotated[Path, typer.Argument(help="Scheme JSON file (see 
 @app.command()
 def tui(review: ReviewOpt = None) -> None:
     """Open the curation terminal UI (needs the ``tui`` extra: pip install 'evidencedb[tui]')."""
-    try:
-        from tui.app import run
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.split(".")[0] == "textual":
-            from evidencedb.errors import EvidenceDBError
+    import gc
 
-            raise EvidenceDBError("the terminal UI needs Textual: pip install 'evidencedb[tui]'") from None
-        raise
-    run(_state["db"], review=review)
+    gc.disable()  # until the app's first screen is drawn, its imports included (see tui.app.run)
+    try:
+        try:
+            from tui.app import run
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.split(".")[0] == "textual":
+                from evidencedb.errors import EvidenceDBError
+
+                raise EvidenceDBError("the terminal UI needs Textual: pip install 'evidencedb[tui]'") from None
+            raise
+        run(_state["db"], review=review)
+    finally:
+        gc.enable()
 
 
 # --------------------------------------------------------------------------------------------------

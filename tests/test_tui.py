@@ -5,6 +5,7 @@ Each test asserts on the database (through the core's queries) and on the screen
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -15,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input, Select, Static
 
 from evidencedb import queries, seeds
 from evidencedb.db import session_scope
@@ -414,6 +415,56 @@ def test_tui_command_on_an_uninitialised_database_is_one_line(tmp_path: Path,
         main(["--db", str(tmp_path / "empty.db"), "tui"])
     err = capsys.readouterr().err
     assert exc.value.code == 1 and err.count("\n") == 1 and "evidencedb init" in err
+    assert gc.isenabled()  # the command turns the collector off for its start-up only
+
+
+def test_the_command_runs_its_start_up_without_the_cyclic_collector(seeded: Engine, db_url: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    if seeded.dialect.name != "sqlite":
+        pytest.skip("one backend is enough for the process's start-up")
+    from textual.app import App
+
+    from evidencedb.cli import main
+
+    seen: dict[str, object] = {}
+
+    async def watch(pilot: Pilot[None]) -> None:
+        seen["while starting"] = gc.isenabled()
+        await settle(pilot)
+        seen["after the first screen"] = gc.isenabled()
+        seen["pickers"] = len(pilot.app.screen.query(Select))
+        pilot.app.exit()
+
+    app_run = App.run
+    monkeypatch.setattr(App, "run", lambda self, **_kw: app_run(self, headless=True, size=SIZE, auto_pilot=watch))
+    with pytest.raises(SystemExit) as exc:
+        main(["--db", db_url, "tui"])
+    assert exc.value.code in (0, None)
+    assert seen == {"while starting": False, "after the first screen": True, "pickers": 2}
+    assert gc.isenabled()
+
+
+async def test_the_leaderboard_draws_its_rows_before_the_pickers(seeded: Engine,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    pickers_at_first_row: list[int] = []
+    render_line = PageTable.render_line
+
+    def watching_render_line(table: PageTable, y: int) -> object:
+        if 1 <= y <= table.row_count and not pickers_at_first_row:
+            pickers_at_first_row.append(len(table.screen.query(Select)))
+        return render_line(table, y)
+
+    monkeypatch.setattr(PageTable, "render_line", watching_render_line)
+    app = EvidenceApp(Store(engine=seeded))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert pickers_at_first_row == [0]  # the first frame with grades came before the pickers
+        assert screen.query_one("#review-select", Select).value == app.review
+        level = screen.query_one("#level-select", Select)
+        level.value = "A"  # the level picker came with the scheme's levels
+        await settle(pilot)
+        assert screen.query_one("#marker-status", Static).content.startswith("1–2 of 2")  # type: ignore[union-attr]
 
 
 async def test_a_lost_postgresql_connection_is_a_notification(seeded: Engine) -> None:

@@ -71,17 +71,30 @@ class EvidenceApp(App[None]):
                 priority=True),
     ]
 
-    def __init__(self, store: Store, *, review: str | None = None, curator: str = "") -> None:
+    def __init__(self, store: Store, *, review: str | None = None, curator: str = "",
+                 collect_after_paint: bool = False) -> None:
+        """The app over ``store``.
+
+        Args:
+            collect_after_paint: turn the cyclic garbage collector on once the first screen is drawn
+                (``evidencedb tui`` starts with it off: see :func:`run`).
+        """
         super().__init__()
         self.store = store
         self.review = review or store.default_review()
         self.curator = curator
         self._forms: set[CurateScreen] = set()
+        self._collect_after_paint = collect_after_paint
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
         # Everything built so far (modules, styles, the first screen) lives as long as the app: keep
         # it out of the cyclic collector's scans, which otherwise pause typing for tens of milliseconds.
-        self.call_after_refresh(gc.freeze)
+        gc.freeze()
+        if self._collect_after_paint:
+            gc.enable()
 
     # ------------------------------------------------------------------ forms with unsaved edits
 
@@ -173,21 +186,32 @@ class EvidenceApp(App[None]):
             self.report_error(event.worker.error)
 
 
-def create_app(url: str | None = None, *, review: str | None = None, curator: str = "") -> EvidenceApp:
+def create_app(url: str | None = None, *, review: str | None = None, curator: str = "",
+               collect_after_paint: bool = False) -> EvidenceApp:
     """The app over the database at ``url`` (the CLI and the tests share this factory).
 
     Raises:
         EvidenceDBError: the database cannot be opened or holds no review.
     """
-    return EvidenceApp(Store(url), review=review, curator=curator)
+    return EvidenceApp(Store(url), review=review, curator=curator, collect_after_paint=collect_after_paint)
 
 
 def run(url: str | None = None, *, review: str | None = None) -> None:
-    """Open the app; database problems found before it starts are raised as one-line errors."""
+    """Open the app; database problems found before it starts are raised as one-line errors.
+
+    The cyclic garbage collector is off until the first screen is drawn: start-up builds hundreds of
+    thousands of objects that all live as long as the app (modules, styles, widgets), and the collector
+    would scan them again and again for nothing (about a tenth of the time to the first screen). The
+    caller may switch it off earlier, before importing this module (``evidencedb tui`` does).
+    """
     import getpass
 
-    app = create_app(url, review=review, curator=getpass.getuser())
+    gc.disable()
     try:
-        app.run()
+        app = create_app(url, review=review, curator=getpass.getuser(), collect_after_paint=True)
+        try:
+            app.run()
+        finally:
+            app.store.close()
     finally:
-        app.store.close()
+        gc.enable()

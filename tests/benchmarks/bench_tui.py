@@ -2,11 +2,13 @@
 
 Builds N findings over N/10 studies and M biomarkers (default 100,000 and 2,000), then measures:
 
-* first paint of the leaderboard as a whole process: the time from starting a fresh interpreter (which
-  imports the CLI and the app, opens the database and runs the app headless) to the moment the first
-  page of the leaderboard is in the table and rendered, against the time from starting
+* first paint of the leaderboard as a whole process: the time from starting a fresh interpreter that runs
+  the command ``evidencedb --db URL tui`` (its app headless, without a terminal) to the end of the first
+  frame in which the leaderboard table drew rows of grades (the end of the compositor refresh that
+  rendered them and handed them to the driver), against the time from starting
   ``python -c "import textual.app, sqlmodel"`` to the end of those imports (medians of alternating
-  runs, so both see the same load; the time to process exit is printed too);
+  runs, so both see the same load). The time until the review and level pickers and the footer, which
+  are mounted one frame after the data, have been drawn too is printed beside it;
 * filter latency: in one running app, the time from a keystroke in the filter box to the leaderboard
   table holding the new page (the query runs in SQL with LIMIT; the table never holds more than a page).
 
@@ -32,41 +34,64 @@ from bench_grading import build
 
 FIRST_PAINT = """
 import sys, time
-import evidencedb.cli  # the command's own imports
-from tui.app import create_app
+from evidencedb.cli import main  # the command itself: `evidencedb --db URL tui`
+from textual.app import App
+from textual.screen import Screen
+from tui.widgets.page_table import PageTable
 
-async def first_paint(pilot):
-    table = pilot.app.screen.query_one("#marker-table")
-    while table.row_count == 0:
+drawn, stamps = [], []
+render_line, compositor_refresh, app_run = PageTable.render_line, Screen._compositor_refresh, App.run
+
+def counting_render_line(self, y):
+    if 1 <= y <= self.row_count:  # a row of grades, not the header or a blank line
+        drawn.append(y)
+    return render_line(self, y)
+
+def stamping_refresh(self):  # a frame: lay out, render the changed lines, hand them to the driver
+    compositor_refresh(self)
+    if drawn and not stamps:
+        stamps.append(time.time())
+
+async def settle(pilot):
+    while not stamps or not pilot.app.screen.query("#level-select"):
         await pilot.pause(0.002)
-    # Stamp once the next frame (the one holding the rows) has been drawn.
-    pilot.app.call_after_refresh(lambda: print(time.time(), flush=True))
     await pilot.pause()
-    pilot.app.exit(table.row_count)
+    pilot.app.call_after_refresh(lambda: stamps.append(time.time()))
+    while len(stamps) < 2:
+        await pilot.pause(0.002)
+    pilot.app.exit()
 
-app = create_app(sys.argv[1])
-rows = app.run(headless=True, size=(120, 40), auto_pilot=first_paint)
-sys.exit(0 if rows else 3)
+def headless_run(self, **_kwargs):  # the command's app, without a terminal, driven by `settle`
+    return app_run(self, headless=True, size=(120, 40), auto_pilot=settle)
+
+PageTable.render_line, Screen._compositor_refresh, App.run = counting_render_line, stamping_refresh, headless_run
+try:
+    main(["--db", sys.argv[1], "tui"])
+except SystemExit as exit:
+    if exit.code:
+        raise
+print(*stamps, flush=True)
 """
 BASELINE = "import time, textual.app, sqlmodel; print(time.time(), flush=True)"
 
 
-def _ready(args: list[str]) -> tuple[float, float]:
+def _stamps(args: list[str]) -> list[float]:
+    """Seconds from starting a process to each time stamp it prints."""
     start = time.time()
     done = subprocess.run(args, check=True, capture_output=True, text=True)
-    return float(done.stdout.split()[-1]) - start, time.time() - start
+    return [float(x) - start for x in done.stdout.split()]
 
 
-def process_seconds(first: list[str], second: list[str], repeat: int) -> list[tuple[float, float]]:
-    """Median seconds from starting each process to the moment it prints, and to its exit.
+def process_seconds(first: list[str], second: list[str], repeat: int) -> list[list[float]]:
+    """Median seconds from starting each process to each of its time stamps.
 
     The two commands alternate, so both see the same machine load.
     """
-    runs: list[list[tuple[float, float]]] = [[], []]
+    runs: list[list[list[float]]] = [[], []]
     for _ in range(repeat):
         for i, args in enumerate((first, second)):
-            runs[i].append(_ready(args))
-    return [(statistics.median(r for r, _ in rs), statistics.median(w for _, w in rs)) for rs in runs]
+            runs[i].append(_stamps(args))
+    return [[statistics.median(column) for column in zip(*rs, strict=True)] for rs in runs]
 
 
 async def filter_latencies(db: str, terms: list[str]) -> list[float]:
@@ -121,7 +146,7 @@ def main() -> None:
         print(f"built {path} ({args.findings:,} findings, {args.markers:,} biomarkers) in "
               f"{time.perf_counter() - t:.1f} s")
     db = f"sqlite:///{path}"
-    (baseline, baseline_exit), (paint, paint_exit) = process_seconds(
+    [baseline], [paint, settled] = process_seconds(
         [sys.executable, "-c", BASELINE], [sys.executable, "-c", FIRST_PAINT, db], args.repeat)
     terms = ["marker-01", "marker-019", "00", "7", "marker-0000", "zz", "marker-1999"]
     latencies = asyncio.run(filter_latencies(db, terms))
@@ -131,12 +156,13 @@ def main() -> None:
     print(f"{'import textual.app, sqlmodel (process)':48} {baseline * 1000:10.0f} ms")
     print(f"{'first paint of the leaderboard (process)':48} {paint * 1000:10.0f} ms")
     print(f"{'ratio (target ≤ 1.5)':48} {paint / baseline:12.2f}")
-    print(f"{'(to process exit: baseline / app)':48} {baseline_exit * 1000:7.0f} / {paint_exit * 1000:.0f} ms")
+    print(f"{'pickers and footer drawn too (process)':48} {settled * 1000:10.0f} ms")
     print(f"{'filter keystroke → table, median':48} {statistics.median(ms):10.1f} ms")
     print(f"{'filter keystroke → table, p95 (target ≤ 100)':48} {p95:10.1f} ms")
     print(f"{'filter keystroke → table, max':48} {ms[-1]:10.1f} ms   ({len(ms)} keystrokes)")
     print(json.dumps({"findings": args.findings, "markers": args.markers, "baseline_ms": round(baseline * 1000),
                       "first_paint_ms": round(paint * 1000), "first_paint_ratio": round(paint / baseline, 2),
+                      "settled_ms": round(settled * 1000),
                       "filter_median_ms": round(statistics.median(ms), 1), "filter_p95_ms": round(p95, 1),
                       "filter_max_ms": round(ms[-1], 1)}))
 

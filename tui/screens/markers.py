@@ -60,24 +60,30 @@ class MarkersScreen(EvidenceScreen):
         yield Header()
         with Horizontal(id="marker-filters"):
             yield Input(placeholder="Filter biomarkers…", id="marker-search")
-            reviews = self.app.store.reviews()  # type: ignore[attr-defined]
-            yield Select([(slug, slug) for slug, _ in reviews], allow_blank=False,
-                         value=self.app.review, id="review-select")  # type: ignore[attr-defined]
-            yield Select([], prompt="Any level", id="level-select")
         yield PageTable(COLUMNS, id="marker-table")
         yield Static("", id="marker-status")
 
     def on_mount(self) -> None:
-        self._set_levels()
         self.query_one(PageTable).focus()
-        # The footer costs as much to build as the rest of the screen: it comes one frame after the data.
-        self.call_after_refresh(self.mount, Footer())
+        # The review and level pickers and the footer cost more to build and draw than the rest of the
+        # screen together: they come one frame after the first page of grades.
+        self.call_after_refresh(self._mount_controls)
+
+    def _mount_controls(self) -> None:
+        store, review = self.app.store, self.app.review  # type: ignore[attr-defined]
+        self.query_one("#marker-filters", Horizontal).mount(
+            Select([(slug, slug) for slug, _ in store.reviews()], allow_blank=False, value=review,
+                   id="review-select"),
+            Select(self._level_options(), prompt="Any level", id="level-select"))
+        self.mount(Footer())
+
+    def _level_options(self) -> list[tuple[str, str]]:
+        return [(f"{lv} or stronger", lv) for lv in self.app.store.levels(self.app.review)]  # type: ignore[attr-defined]
 
     def _set_levels(self) -> None:
-        levels = self.app.store.levels(self.app.review)  # type: ignore[attr-defined]
         select = self.query_one("#level-select", Select)
         with select.prevent(Select.Changed):  # the caller reloads once
-            select.set_options([(f"{lv} or stronger", lv) for lv in levels])
+            select.set_options(self._level_options())
 
     # ------------------------------------------------------------------ loading
 
@@ -89,7 +95,7 @@ class MarkersScreen(EvidenceScreen):
         """
         if not keep_offset:
             self.row_offset = 0
-        level = self.query_one("#level-select", Select).value
+        level = next((s.value for s in self.query("#level-select").results(Select)), Select.NULL)
         try:
             page = self.app.store.markers(  # type: ignore[attr-defined]
                 self.app.review, search=self.query_one("#marker-search", Input).value,  # type: ignore[attr-defined]
