@@ -10,6 +10,7 @@ with an audit row each, and regrades the review once.
 from __future__ import annotations
 
 import operator
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from itertools import chain
+from queue import Full, Queue
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
@@ -48,6 +50,8 @@ _CHUNK = 500  # bound parameters per IN (...) list, well under every backend's l
 #: Rows per multi-row INSERT on SQLite, and a bound-parameter budget below every SQLite build's limit.
 _ROWS_PER_INSERT = 50
 _SQLITE_MAX_PARAMETERS = 999
+#: Multi-row INSERT statements a load must need before their parameters are bound on a second thread.
+_PIPELINE_FROM = 64
 #: SQLite page cache during an import, in KiB (PRAGMA cache_size takes a negative number for KiB).
 _IMPORT_CACHE_KIB = -131_072
 #: A stored study's fields that an imported row must agree with (what N counts is a note, not a fact).
@@ -244,21 +248,87 @@ def insert_columns(session: Session, table: sa.Table, columns: dict[str, Sequenc
         return
     kept = {name: values for name, values in columns.items() if not _always_null(table.c[name], values)}
     names = list(kept)
-    bound = [_bind(values, table.c[name].type._cached_bind_processor(dialect), table.c[name].type)
-             for name, values in kept.items()]
+    binders = [(values, table.c[name].type._cached_bind_processor(dialect), table.c[name].type)
+               for name, values in kept.items()]
     quote = dialect.identifier_preparer.quote
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
     one = f"({', '.join(mark for _ in names)})"
     per = max(1, min(_ROWS_PER_INSERT, _SQLITE_MAX_PARAMETERS // len(names))) if dialect.name == "sqlite" else 1
     full = n_rows - n_rows % per if per > 1 else 0
-    width = len(names)
-    if full:  # one statement per group: far fewer statement steps than one per row
-        flat = list(chain.from_iterable(zip(*(values[:full] for values in bound), strict=True)))
-        step = per * width
-        connection.exec_driver_sql(head + ", ".join([one] * per),
-                                   [tuple(flat[start:start + step]) for start in range(0, len(flat), step)])
+
+    def groups(start: int, stop: int, size: int) -> Iterator[tuple[Any, ...]]:
+        """The parameters of rows start…stop, ``size`` rows to a statement, bound a group at a time."""
+        for first in range(start, stop, size):
+            bound = [_bind(values[first:first + size], process, kind) for values, process, kind in binders]
+            yield tuple(chain.from_iterable(zip(*bound, strict=True)))
+
+    if full // per >= _PIPELINE_FROM:  # a large load: bind the next groups while SQLite writes this one
+        _executemany(connection, head + ", ".join([one] * per), _ahead(groups(0, full, per)))
+    elif full:  # one statement per group: far fewer statement steps than one per row
+        connection.exec_driver_sql(head + ", ".join([one] * per), list(groups(0, full, per)))
     if full < n_rows:
-        connection.exec_driver_sql(head + one, list(zip(*(values[full:] for values in bound), strict=True)))
+        connection.exec_driver_sql(head + one, list(groups(full, n_rows, 1)))
+
+
+def _executemany(connection: sa.Connection, statement: str, params: Iterator[tuple[Any, ...]]) -> None:
+    """The driver's executemany over parameters that are still being produced.
+
+    SQLAlchemy wants every parameter set at once, so the statement goes to a driver cursor of the
+    same connection and transaction; a driver error is raised as SQLAlchemy's, as for any statement.
+    """
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(statement, params)  # type: ignore[arg-type]  # the driver takes any iterable
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(statement, None, exc, connection.dialect.loaded_dbapi.Error,
+                                         dialect=connection.dialect) from exc
+    finally:
+        cursor.close()
+
+
+def _ahead(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+    """``items``, produced on a second thread up to ``depth`` items ahead of the consumer.
+
+    SQLite lets go of the interpreter while it executes a statement, so the next statements'
+    parameters are built meanwhile. An error on either side ends both: the producer's is raised here,
+    and when the consumer stops early the producer stops at its next item.
+    """
+    handoff: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.05)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+        except BaseException as exc:  # handed over to the consumer, which raises it
+            put((False, exc))
+        else:
+            put((False, None))
+
+    producer = threading.Thread(target=produce, name="evidencedb-bind", daemon=True)
+    producer.start()
+    try:
+        while True:
+            produced, value = handoff.get()
+            if produced:
+                yield value
+            elif value is None:
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        producer.join()
 
 
 def insert_values(session: Session, table: sa.Table, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -532,3 +532,70 @@ def test_values_outside_the_allowed_ones_name_the_field_and_reason(field: str, t
         FindingIn.model_validate(data)
     [error] = caught.value.errors()
     assert error["loc"] == (field,) and reason in error["msg"]
+
+
+def _scratch(tmp_path: Path) -> tuple[Engine, sa.Table]:
+    from evidencedb.db import make_engine
+    from evidencedb.models import DecimalText
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'scratch.db'}")
+    table = sa.Table("scratch", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("label", sa.String(20), unique=True), sa.Column("value", DecimalText()),
+                     sa.Column("note", sa.String(20)))
+    table.metadata.create_all(engine)
+    return engine, table
+
+
+def test_a_large_insert_binds_its_next_statements_on_a_second_thread(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from evidencedb import sheet_write
+
+    engine, table = _scratch(tmp_path)
+    monkeypatch.setattr(sheet_write, "_PIPELINE_FROM", 2)
+    threads: set[str] = set()
+    real_bind = sheet_write._bind
+
+    def bind(*args: object) -> object:
+        threads.add(threading.current_thread().name)
+        return real_bind(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sheet_write, "_bind", bind)
+    n = 1_001  # 20 statements of 50 rows (bound on the second thread), then one row alone
+    values = [Decimal(f"{i}.50") for i in range(n)]
+    with session_scope(engine, write=True) as session:
+        sheet_write.insert_columns(session, table, {"label": [f"r{i}" for i in range(n)], "value": values,
+                                                    "note": [None] * (n - 1) + ["last"]})
+    assert threads == {"evidencedb-bind", threading.current_thread().name}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.label, table.c.value, table.c.note).order_by(table.c.id)).all()
+    assert [(r.label, r.value) for r in rows] == [(f"r{i}", values[i]) for i in range(n)]
+    assert str(rows[7].value) == "7.50" and rows[-1].note == "last" and rows[0].note is None
+
+
+def test_a_failing_large_insert_raises_the_database_error_and_stops_its_binding_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from evidencedb import sheet_write
+
+    engine, table = _scratch(tmp_path)
+    monkeypatch.setattr(sheet_write, "_PIPELINE_FROM", 2)
+    labels = [f"r{i}" for i in range(2_000)]
+    labels[1_500] = "r3"  # a duplicate in the fifth statement
+    with pytest.raises(sa.exc.IntegrityError), session_scope(engine, write=True) as session:
+        sheet_write.insert_columns(session, table, {"label": labels, "value": [Decimal(1)] * 2_000,
+                                                    "note": ["x"] * 2_000})
+    assert not any(t.name == "evidencedb-bind" for t in threading.enumerate())
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0
+
+    def broken(*_args: object) -> object:
+        raise ValueError("cannot bind")
+
+    monkeypatch.setattr(sheet_write, "_bind", broken)
+    with pytest.raises(ValueError, match="cannot bind"), session_scope(engine, write=True) as session:
+        sheet_write.insert_columns(session, table, {"label": labels[:1_000], "value": [Decimal(1)] * 1_000,
+                                                    "note": ["x"] * 1_000})
+    assert not any(t.name == "evidencedb-bind" for t in threading.enumerate())
