@@ -88,19 +88,20 @@ def _csv_grid(path: Path) -> tuple[str, list[tuple[str, ...]]]:
     import pandas as pd
 
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw or raw.isspace():  # (no stripped copy of a file of megabytes)
         raise ValidationError(f"{path}: the file is empty")
     text = _decode(path, raw)
-    if not text.strip():
+    if not text or text.isspace():
         raise ValidationError(f"{path}: the file is empty")
-    first = text.lstrip("\r\n").split("\n", 1)[0]
+    first = text[:_SCAN].lstrip("\r\n").split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
     try:
-        # UTF-8 goes to the parser as the bytes it was checked from (no round trip through str).
+        # UTF-8 goes to the parser as the bytes it was checked from (no round trip through str; its C
+        # tokenizer reads UTF-8 itself and drops a byte-order mark).
         source = io.StringIO(text) if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else io.BytesIO(raw)
         # dtype=object: the parser's own strings, as typed (no conversion into a string array and back).
         frame = pd.read_csv(source, header=None, sep=delimiter, dtype=object, keep_default_na=False, na_filter=False,
-                            skip_blank_lines=False, skipinitialspace=True, encoding="utf-8-sig")
+                            skip_blank_lines=False, skipinitialspace=True, encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise ValidationError(f"{path}: not a readable CSV table: {detail.removeprefix('Error tokenizing data. ')}"
@@ -183,7 +184,7 @@ def read_table(path: Path) -> SheetTable:
     rows: list[tuple[str, ...]] = []
     numbers: list[int] = []
     for number, row in enumerate(grid[start + 1:], start + 2):
-        if not "".join(row).strip():
+        if not row[0].strip() and not "".join(row).strip():  # blank (the first cell decides most rows)
             continue
         rows.append(row if pick is None else (pick(row) if len(keep) > 1 else (pick(row),)))
         numbers.append(number)
