@@ -5,6 +5,7 @@ Each test asserts on the database (through the core's queries) and on the screen
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -477,8 +478,15 @@ async def test_a_lost_postgresql_connection_is_a_notification(seeded: Engine) ->
         assert table.row_count == 27
         admin = sa.create_engine(seeded.url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:  # the server drops every other connection to this database
-            conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            others = ("FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                      "AND backend_type = 'client backend'")
+            conn.exec_driver_sql(f"SELECT pg_terminate_backend(pid) {others}")
+            for _ in range(500):  # termination is a signal: wait until those backends have exited
+                if not conn.exec_driver_sql(f"SELECT count(*) {others}").scalar_one():
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                pytest.fail("the terminated backends did not exit")
         admin.dispose()
         await pilot.press("r")
         await settle(pilot)
