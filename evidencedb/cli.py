@@ -7,6 +7,7 @@ need them, so ``evidencedb markers`` starts as fast as its own imports allow.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -333,21 +334,15 @@ def scheme_add(path: Annotated[Path, typer.Argument(help="Scheme JSON file (see 
 @app.command()
 def tui(review: ReviewOpt = None) -> None:
     """Open the curation terminal UI (needs the ``tui`` extra: pip install 'evidencedb[tui]')."""
-    import gc
-
-    gc.disable()  # until the app's first screen is drawn, its imports included (see tui.app.run)
     try:
-        try:
-            from tui.app import run
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.split(".")[0] == "textual":
-                from evidencedb.errors import EvidenceDBError
+        from tui.app import run
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] == "textual":
+            from evidencedb.errors import EvidenceDBError
 
-                raise EvidenceDBError("the terminal UI needs Textual: pip install 'evidencedb[tui]'") from None
-            raise
-        run(_state["db"], review=review)
-    finally:
-        gc.enable()
+            raise EvidenceDBError("the terminal UI needs Textual: pip install 'evidencedb[tui]'") from None
+        raise
+    run(_state["db"], review=review)  # turns the garbage collector back on once its first screen is drawn
 
 
 # --------------------------------------------------------------------------------------------------
@@ -355,7 +350,24 @@ def tui(review: ReviewOpt = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; library and database errors exit 1 with one line on stderr."""
+    """Run the CLI; library and database errors exit 1 with one line on stderr.
+
+    The cyclic garbage collector is off while a command runs. A command is one short process that
+    imports a few hundred thousand objects living as long as it does, which the collector would scan
+    again and again for nothing (about 6% of an ``evidencedb markers`` process); reference counting
+    still frees everything else, and the TUI turns the collector back on once its first screen is
+    drawn. The collector's previous state is restored when the command ends.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _run(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(argv: list[str] | None) -> None:
     from evidencedb.errors import EvidenceDBError, describe_database_error
 
     try:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_run import run
@@ -121,3 +122,27 @@ def test_real_process_never_prints_a_traceback(tmp_path: Path) -> None:
                           env=env, timeout=60)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("error: ")
+
+
+def test_a_command_runs_without_the_cyclic_collector_and_restores_it(seeded: str, capsys: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from evidencedb import queries
+
+    seen: list[bool] = []
+    list_markers = queries.list_markers
+
+    def watching(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return list_markers(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "list_markers", watching)
+    assert gc.isenabled()
+    code, _out, _err = run(capsys, "--db", seeded, "markers", "--format", "json")
+    assert code == 0 and seen == [False] and gc.isenabled()
+    gc.disable()  # a caller that runs without the collector keeps it off
+    try:
+        assert run(capsys, "--db", seeded, "markers", "--format", "json")[0] == 0 and not gc.isenabled()
+    finally:
+        gc.enable()

@@ -8,7 +8,7 @@ then measures in the same file:
   rebuild of the derived tables from the findings and the naive join of findings to studies;
 * one curation write (add a finding) with its grade refresh, committed;
 * the ``markers`` query; and ``evidencedb markers`` as a whole process against
-  ``python -c "import sqlmodel, typer, rich.table"``.
+  ``python -c "import sqlmodel, typer, rich.table"`` (medians of alternating runs).
 
 Prints a table, then one JSON line with ``regrade_ratio_to_floor``, ``write_ms``, ``markers_query_ms``.
 
@@ -109,6 +109,17 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
+def alternating(fns: list[Callable[[], object]], repeat: int) -> list[float]:
+    """Median wall time in milliseconds of each function, run in turn (so that all see the same load)."""
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, times in zip(fns, samples, strict=True):
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1000)
+    return [statistics.median(times) for times in samples]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--findings", type=int, default=100_000)
@@ -178,10 +189,10 @@ def main() -> None:
 
     env = {**os.environ, "EVIDENCEDB_URL": f"sqlite:///{path}"}
     exe = [sys.executable, "-m", "evidencedb.cli"]
-    cli_ms = timed(lambda: subprocess.run([*exe, "markers", "--format", "json"], env=env, check=True,
-                                          stdout=subprocess.DEVNULL), args.repeat)
-    base_ms = timed(lambda: subprocess.run([sys.executable, "-c", "import sqlmodel, typer, rich.table"], check=True),
-                    args.repeat)
+    cli_ms, base_ms = alternating([
+        lambda: subprocess.run([*exe, "markers", "--format", "json"], env=env, check=True, stdout=subprocess.DEVNULL),
+        lambda: subprocess.run([sys.executable, "-c", "import sqlmodel, typer, rich.table"], check=True),
+    ], args.repeat)
 
     rows = [
         ("floor: GROUP BY biomarker_id over findings", floor_ms),
