@@ -102,8 +102,14 @@ class Milli(TypeDecorator[Decimal]):
         return (Decimal(int(value)) * MILLI).quantize(MILLI)
 
 
+#: Characters a decimal may take as stored text (the column's length).
+DECIMAL_TEXT_LENGTH = 40
+
+
 def decimal_text(d: Decimal) -> str:
     """How a decimal is stored: as written (``0.50`` stays ``0.50``); whole numbers plainly (``1E+4`` → ``10000``).
+
+    Exact for any number of digits (no rounding to the decimal context's precision).
 
     Raises:
         ValueError: NaN or infinite.
@@ -113,13 +119,13 @@ def decimal_text(d: Decimal) -> str:
         return text
     if not d.is_finite():
         raise ValueError(f"{d!r} is not a finite number")
-    return format(d.normalize(), "f") if d == d.to_integral_value() else text
+    return str(int(d)) if d == d.to_integral_value() else text
 
 
 class DecimalText(TypeDecorator[Decimal]):
     """A decimal kept exactly as curated (``1E-6``, ``10000``, ``0.973``), stored as text."""
 
-    impl = sa.String(40)
+    impl = sa.String(DECIMAL_TEXT_LENGTH)
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:

@@ -24,11 +24,13 @@ from evidencedb.models import (
     CATEGORIES,
     CENTRES,
     COMPARATORS,
+    DECIMAL_TEXT_LENGTH,
     DIRECTIONS,
     EFFECT_MEASURES,
     OUTCOME_CATEGORIES,
     POPULATIONS,
     STATUSES,
+    decimal_text,
 )
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -87,8 +89,8 @@ def to_decimal(value: Any) -> Decimal | None:
         except InvalidOperation:
             pass  # commas, "×10^" or not a number: the checks below
         else:
-            if d.is_finite():
-                return d
+            if d.is_finite() and len(value) <= DECIMAL_TEXT_LENGTH and "E" not in value and "e" not in value:
+                return d  # stored as typed, within the column
     if isinstance(value, float):
         value = repr(value)
     text = str(value).strip().replace("×10^", "E").replace("x10^", "E")
@@ -103,6 +105,8 @@ def to_decimal(value: Any) -> Decimal | None:
         raise ValueError(f"{value!r} is not a number") from None
     if not d.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
+    if d.adjusted() >= DECIMAL_TEXT_LENGTH or len(decimal_text(d)) > DECIMAL_TEXT_LENGTH:
+        raise ValueError(f"{value!r} has too many digits (at most {DECIMAL_TEXT_LENGTH} characters as stored)")
     return d
 
 
@@ -335,6 +339,9 @@ class FindingIn(_Input):
         if self.ci_low is not None and self.ci_high is not None and self.ci_low > self.ci_high:
             raise ValueError("ci_low is above ci_high")
         normalised = units.normalise(self.threshold_value, self.unit) if self.unit is not None else None
+        if normalised is not None and len(decimal_text(normalised[0])) > DECIMAL_TEXT_LENGTH:
+            raise ValueError(f"threshold_value {self.threshold_value} {self.unit} is {normalised[0]} "
+                             f"{normalised[1]}: too many digits to store")
         # Set without pydantic's assignment machinery: derived values, already exact and typed.
         self.__dict__["norm_value"], self.__dict__["norm_unit"] = normalised or (None, None)
         return self

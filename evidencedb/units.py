@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import cache
 from typing import Any, Literal
 
@@ -159,5 +159,7 @@ def normalise(value: Decimal | None, unit: str | None) -> tuple[Decimal, str] | 
     info = classify(unit)
     if info.factor is None or info.canonical is None:
         return None
-    result = value * info.factor
-    return (result.quantize(Decimal(1)) if result == result.to_integral_value() else result.normalize()), info.canonical
+    with localcontext() as exact:  # enough digits for the whole product: no rounding, whatever the size
+        exact.prec = max(exact.prec, len(value.as_tuple().digits) + len(info.factor.as_tuple().digits) + 1)
+        result = value * info.factor
+        return (Decimal(int(result)) if result == result.to_integral_value() else result.normalize()), info.canonical

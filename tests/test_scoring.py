@@ -149,10 +149,30 @@ def test_another_finding_of_a_counted_study_changes_nothing(facts: list[FindingF
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False))
-def test_decimals_are_stored_as_written_or_as_plain_whole_numbers(d: Decimal) -> None:
+def test_decimals_are_stored_exactly_as_written_or_as_plain_whole_numbers(d: Decimal) -> None:
     from evidencedb.models import decimal_text
 
     text = decimal_text(d)
     assert Decimal(text) == d
-    expected = format(d.normalize(), "f") if d == d.to_integral_value() else str(d)
-    assert text == expected
+    if d == d.to_integral_value():
+        assert text.lstrip("-").isdigit() and text == str(int(d))
+    else:
+        assert text == str(d)
+
+
+@pytest.mark.parametrize(("written", "stored"), [
+    ("0.50", "0.50"), ("458.6", "458.6"), ("1E+4", "10000"), ("5.0", "5"), ("1E-7", "1E-7"),
+    ("10000000000000000000000000001", "10000000000000000000000000001"),  # 29 digits: beyond the context's 28
+])
+def test_decimal_text_examples(written: str, stored: str) -> None:
+    from evidencedb.models import decimal_text
+
+    assert decimal_text(Decimal(written)) == stored
+
+
+@pytest.mark.parametrize("written", ["1E+40", "1" * 41, "1E+1000000"])
+def test_numbers_too_long_to_store_are_refused(written: str) -> None:
+    from evidencedb.schemas import to_decimal
+
+    with pytest.raises(ValueError, match="too many digits"):
+        to_decimal(written)

@@ -121,3 +121,20 @@ def test_curation_writes_store_the_normalised_threshold(engine: Engine) -> None:
         assert stored is not None
         assert (stored.threshold_value, stored.unit) == (Decimal("0.05"), "mg/dL")
         assert (stored.norm_value, stored.norm_unit) == (Decimal("500"), "ng/mL")
+
+
+@pytest.mark.parametrize(("value", "unit", "expected"), [
+    ("123456789012345678901234567890123", "pg/mL", "123456789012345678901234567890.123"),  # 33 digits, exact
+    ("1E+39", "ng/mL", "1" + "0" * 39),
+])
+def test_long_thresholds_normalise_without_rounding(value: str, unit: str, expected: str) -> None:
+    result = units.normalise(Decimal(value), unit)
+    assert result is not None and str(result[0]) == expected and result[1] == "ng/mL"
+
+
+def test_a_threshold_too_long_to_store_once_converted_is_a_validation_error() -> None:
+    from pydantic import ValidationError as PydanticValidationError
+
+    with pytest.raises(PydanticValidationError, match="too many digits to store"):
+        FindingIn(biomarker="IL-6", outcome="CRS", outcome_category="toxicity", association="supports",
+                  comparator=">", threshold_value="1E+39", unit="g/L")
