@@ -7,7 +7,6 @@ need them, so ``evidencedb markers`` starts as fast as its own imports allow.
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -358,13 +357,10 @@ def main(argv: list[str] | None = None) -> None:
     still frees everything else, and the TUI turns the collector back on once its first screen is
     drawn. The collector's previous state is restored when the command ends.
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    from evidencedb.collector import collector_paused
+
+    with collector_paused():
         _run(argv)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _run(argv: list[str] | None) -> None:

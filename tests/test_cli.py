@@ -146,3 +146,17 @@ def test_a_command_runs_without_the_cyclic_collector_and_restores_it(seeded: str
         assert run(capsys, "--db", seeded, "markers", "--format", "json")[0] == 0 and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_collector_pause_restores_either_state() -> None:
+    import gc
+
+    from evidencedb.collector import collector_paused
+
+    for before in (True, False):
+        gc.enable() if before else gc.disable()
+        with collector_paused():
+            assert not gc.isenabled()
+            gc.enable()  # whatever the block does, the state before it comes back
+        assert gc.isenabled() is before
+    gc.enable()

@@ -72,29 +72,29 @@ class EvidenceApp(App[None]):
     ]
 
     def __init__(self, store: Store, *, review: str | None = None, curator: str = "",
-                 collect_after_paint: bool = False) -> None:
+                 owns_process: bool = False) -> None:
         """The app over ``store``.
 
         Args:
-            collect_after_paint: turn the cyclic garbage collector on once the first screen is drawn
-                (``evidencedb tui`` starts with it off: see :func:`run`).
+            owns_process: the app is what this process runs (``evidencedb tui``, see :func:`run`): once
+                the first screen is drawn, it freezes everything start-up built (modules, styles, the
+                screen) out of the cyclic collector's scans, which otherwise pause typing for tens of
+                milliseconds, and turns the collector on.
         """
         super().__init__()
         self.store = store
         self.review = review or store.default_review()
         self.curator = curator
         self._forms: set[CurateScreen] = set()
-        self._collect_after_paint = collect_after_paint
+        self._owns_process = owns_process
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._after_first_paint)
+        if self._owns_process:
+            self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
-        # Everything built so far (modules, styles, the first screen) lives as long as the app: keep
-        # it out of the cyclic collector's scans, which otherwise pause typing for tens of milliseconds.
         gc.freeze()
-        if self._collect_after_paint:
-            gc.enable()
+        gc.enable()
 
     # ------------------------------------------------------------------ forms with unsaved edits
 
@@ -187,31 +187,29 @@ class EvidenceApp(App[None]):
 
 
 def create_app(url: str | None = None, *, review: str | None = None, curator: str = "",
-               collect_after_paint: bool = False) -> EvidenceApp:
+               owns_process: bool = False) -> EvidenceApp:
     """The app over the database at ``url`` (the CLI and the tests share this factory).
 
     Raises:
         EvidenceDBError: the database cannot be opened or holds no review.
     """
-    return EvidenceApp(Store(url), review=review, curator=curator, collect_after_paint=collect_after_paint)
+    return EvidenceApp(Store(url), review=review, curator=curator, owns_process=owns_process)
 
 
 def run(url: str | None = None, *, review: str | None = None) -> None:
     """Open the app; database problems found before it starts are raised as one-line errors.
 
-    The cyclic garbage collector is off until the first screen is drawn: start-up builds hundreds of
-    thousands of objects that all live as long as the app (modules, styles, widgets), and the collector
-    would scan them again and again for nothing (about a tenth of the time to the first screen). The
-    caller may switch it off earlier, before importing this module (``evidencedb tui`` does).
+    Start-up runs with the cyclic garbage collector off (it builds hundreds of thousands of objects that
+    live as long as the app); the app turns it on once its first screen is drawn, and the collector's
+    previous state comes back when the app ends.
     """
     import getpass
 
-    gc.disable()
-    try:
-        app = create_app(url, review=review, curator=getpass.getuser(), collect_after_paint=True)
+    from evidencedb.collector import collector_paused
+
+    with collector_paused():
+        app = create_app(url, review=review, curator=getpass.getuser(), owns_process=True)
         try:
             app.run()
         finally:
             app.store.close()
-    finally:
-        gc.enable()

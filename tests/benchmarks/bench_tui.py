@@ -9,8 +9,9 @@ Builds N findings over N/10 studies and M biomarkers (default 100,000 and 2,000)
   ``python -c "import textual.app, sqlmodel"`` to the end of those imports (medians of alternating
   runs, so both see the same load). The time until the review and level pickers and the footer, which
   are mounted one frame after the data, have been drawn too is printed beside it;
-* filter latency: in one running app, the time from a keystroke in the filter box to the leaderboard
-  table holding the new page (the query runs in SQL with LIMIT; the table never holds more than a page).
+* filter latency: in one running app, the time from a keystroke in the filter box to the end of the
+  frame drawn after the leaderboard table took the new page (the query runs in SQL with LIMIT; the
+  table never holds more than a page).
 
 Prints a table, then one JSON line with ``first_paint_ratio`` and ``filter_p95_ms``.
 
@@ -105,7 +106,7 @@ async def filter_latencies(db: str, terms: list[str]) -> list[float]:
     from tui.app import create_app
     from tui.screens.markers import MarkersScreen
 
-    app = create_app(db)
+    app = create_app(db, owns_process=True)  # as `evidencedb tui` runs it
     latencies: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
