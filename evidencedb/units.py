@@ -96,9 +96,8 @@ def _pint_text(unit: str) -> str:
     return text
 
 
-@cache
 def classify(unit: str) -> UnitInfo:
-    """Classify a unit as written.
+    """Classify a unit as written (each distinct unit is looked at once: accepted or rejected, the answer is kept).
 
     Args:
         unit: the unit column of a finding, e.g. ``"ng/ml"``, ``"×10^9/L"``, ``"% of CD4+ T cells"``.
@@ -109,6 +108,22 @@ def classify(unit: str) -> UnitInfo:
     Raises:
         ValueError: the unit is neither convertible nor descriptive (the message says what is accepted).
     """
+    answer = _classify(unit)
+    if isinstance(answer, str):
+        raise ValueError(answer)
+    return answer
+
+
+@cache
+def _classify(unit: str) -> UnitInfo | str:
+    """:func:`classify`'s answer: the unit's info, or why it is rejected."""
+    try:
+        return _look_up(unit)
+    except ValueError as exc:
+        return str(exc)
+
+
+def _look_up(unit: str) -> UnitInfo:
     text = unit.strip()
     if not text:
         raise ValueError("the unit is empty")

@@ -138,3 +138,20 @@ def test_a_threshold_too_long_to_store_once_converted_is_a_validation_error() ->
     with pytest.raises(PydanticValidationError, match="too many digits to store"):
         FindingIn(biomarker="IL-6", outcome="CRS", outcome_category="toxicity", association="supports",
                   comparator=">", threshold_value="1E+39", unit="g/L")
+
+
+def test_a_rejected_unit_is_looked_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    looked: list[str] = []
+    look_up = units._look_up
+
+    def counting(unit: str) -> units.UnitInfo:
+        looked.append(unit)
+        return look_up(unit)
+
+    monkeypatch.setattr(units, "_look_up", counting)
+    units._classify.cache_clear()
+    for _ in range(3):
+        with pytest.raises(ValueError, match="unknown unit 'ng/mLL'"):
+            units.classify("ng/mLL")
+    assert units.classify("ng/mL").canonical == "ng/mL" and looked == ["ng/mLL", "ng/mL"]
+    units._classify.cache_clear()
