@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from itertools import chain
 from queue import Full, Queue
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,13 +28,11 @@ from evidencedb.errors import RowProblem
 from evidencedb.models import (
     AuditLog,
     Biomarker,
-    DecimalText,
     Finding,
     Paper,
     Review,
     Screening,
     Study,
-    decimal_text,
     utcnow,
 )
 from evidencedb.schemas import FindingIn
@@ -248,8 +245,7 @@ def insert_columns(session: Session, table: sa.Table, columns: dict[str, Sequenc
         return
     kept = {name: values for name, values in columns.items() if not _always_null(table.c[name], values)}
     names = list(kept)
-    binders = [(values, table.c[name].type._cached_bind_processor(dialect), table.c[name].type)
-               for name, values in kept.items()]
+    binders = [(values, table.c[name].type._cached_bind_processor(dialect)) for name, values in kept.items()]
     quote = dialect.identifier_preparer.quote
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
     one = f"({', '.join(mark for _ in names)})"
@@ -259,15 +255,17 @@ def insert_columns(session: Session, table: sa.Table, columns: dict[str, Sequenc
     def groups(start: int, stop: int, size: int) -> Iterator[tuple[Any, ...]]:
         """The parameters of rows start…stop, ``size`` rows to a statement, bound a group at a time."""
         for first in range(start, stop, size):
-            bound = [_bind(values[first:first + size], process, kind) for values, process, kind in binders]
+            bound = [_bind(values[first:first + size], process) for values, process in binders]
             yield tuple(chain.from_iterable(zip(*bound, strict=True)))
 
     if full // per >= _PIPELINE_FROM:  # a large load: bind the next groups while SQLite writes this one
-        _executemany(connection, head + ", ".join([one] * per), _ahead(groups(0, full, per)))
+        with closing(_ahead(groups(0, full, per))) as params:  # the binding thread ends with the statement
+            _executemany(connection, head + ", ".join([one] * per), params)
     elif full:  # one statement per group: far fewer statement steps than one per row
         connection.exec_driver_sql(head + ", ".join([one] * per), list(groups(0, full, per)))
-    if full < n_rows:
-        connection.exec_driver_sql(head + one, list(groups(full, n_rows, 1)))
+    if full < n_rows:  # one row per statement: the rest, or every row on other backends (each column bound once)
+        bound = [_bind(values[full:], process) for values, process in binders]
+        connection.exec_driver_sql(head + one, list(zip(*bound, strict=True)))
 
 
 def _executemany(connection: sa.Connection, statement: str, params: Iterator[tuple[Any, ...]]) -> None:
@@ -286,7 +284,7 @@ def _executemany(connection: sa.Connection, statement: str, params: Iterator[tup
         cursor.close()
 
 
-def _ahead(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+def _ahead(items: Iterator[T], depth: int = 4) -> Generator[T, None, None]:
     """``items``, produced on a second thread up to ``depth`` items ahead of the consumer.
 
     SQLite lets go of the interpreter while it executes a statement, so the next statements'
@@ -331,12 +329,6 @@ def _ahead(items: Iterator[T], depth: int = 4) -> Iterator[T]:
         producer.join()
 
 
-def insert_values(session: Session, table: sa.Table, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert many rows, given as sequences of values in the order of ``names`` (see :func:`insert_columns`)."""
-    if rows:
-        insert_columns(session, table, dict(zip(names, zip(*rows, strict=True), strict=True)))
-
-
 def _always_null(column: sa.Column[Any], values: Sequence[Any]) -> bool:
     """Whether a column may be left out of an insert: NULL in every row, nullable, no default of any kind."""
     if not column.nullable or column.primary_key or column.default is not None or column.server_default is not None:
@@ -344,22 +336,18 @@ def _always_null(column: sa.Column[Any], values: Sequence[Any]) -> bool:
     return values[0] is None and values.count(None) == len(values)
 
 
-def _bind(values: Sequence[Any], process: Any, column_type: Any = None) -> Sequence[Any]:
+def _bind(values: Sequence[Any], process: Any) -> Sequence[Any]:
     """A column's values as the driver takes them: the bind processor applied once per value as written.
 
     A column holding one object throughout (the import's timestamp) is processed once; otherwise results
-    are shared between values that are the same object (decimals are never shared: ``0.5`` and ``0.50``
-    are equal but stored as written).
+    are shared between values that are the same object (equal decimals are not: ``0.5`` and ``0.50``
+    are stored as written).
     """
     if process is None:
         return values
     first = values[0]
     if first is not None and values.count(first) == len(values) and all(v is first for v in values):
         return [process(first)] * len(values)
-    if type(column_type) is DecimalText and all(v is None or type(v) is Decimal for v in values):
-        return [None if v is None else decimal_text(v) for v in values]  # what its bind processor returns
-    if any(type(v) is Decimal for v in values):
-        return [None if v is None else process(v) for v in values]
     memo: dict[int, Any] = {}
     out: list[Any] = []
     for value in values:

@@ -134,10 +134,6 @@ class PageTable(ScrollView, can_focus=True):
         """The plain text of a row's cells."""
         return [_plain(c) for c in self._rows[index]]
 
-    def row_key_at(self, index: int) -> str:
-        """The key of a row."""
-        return self._keys[index]
-
     def set_rows(self, rows: Sequence[Sequence[Cell]], keys: Sequence[str]) -> None:
         """Replace the page (the cursor stays on the same line where it can)."""
         self._rows = [tuple(r) for r in rows]
