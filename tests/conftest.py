@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -73,3 +74,14 @@ def engine(db_url: str) -> Iterator[Engine]:
         curation.ensure_scheme(Scheme.from_file(data_file("ke-zhou-2025.json")), session=session)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def seeded_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """A SQLite file initialised by ``evidencedb init`` (the bundled Ke & Zhou review)."""
+    from cli_run import run
+
+    db = str(tmp_path / "seeded.db")
+    code, _, err = run(capsys, "--db", db, "init")
+    assert code == 0, err
+    return db

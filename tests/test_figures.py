@@ -148,9 +148,8 @@ def test_a_review_without_grades_has_nothing_to_plot(engine: Engine) -> None:
             figures.figure3_data(review, session=session)
 
 
-def test_cli_export_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = str(tmp_path / "seeded.db")
-    assert run(capsys, "--db", db, "init")[0] == 0
+def test_cli_export_figures(seeded_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = seeded_db
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, "--db", db, "export", "figures", str(out_dir), "--scheme", "ke-zhou-2025")
     assert code == 0, err
