@@ -51,9 +51,10 @@ def import_(path: Annotated[Path, typer.Argument(help="Citation file (.ris .bib 
     try:
         with _session(write=True) as session:
             report = sheet.import_sheet(path, session=session, review_slug=review, dry_run=dry_run, actor=curator)
-    except ImportValidationError as exc:  # every bad row on stderr; then the one-line error
-        for problem in exc.problems:
-            typer.echo(f"{exc.source}: {problem}", err=True)
+    except ImportValidationError as exc:  # every bad row on stderr (if more than the error line names)
+        if len(exc.problems) > 1:
+            for problem in exc.problems:
+                typer.echo(f"{exc.source}: {problem}", err=True)
         raise
     typer.echo(report.summary())
     for change in report.changes:

@@ -8,7 +8,7 @@ declared once here with its meaning, whether it is required, and its allowed val
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evidencedb.models import (
     ANALYSES,
@@ -147,8 +147,7 @@ COLUMNS: tuple[str, ...] = INPUT_COLUMNS + DERIVED_COLUMNS
 
 def with_designs(designs: Sequence[str]) -> tuple[Column, ...]:
     """The column specs with ``design``'s allowed values set to a scheme's designs."""
-    return tuple(Column(c.name, c.meaning, c.required, tuple(designs), c.fmt, c.example, c.scope)
-                 if c.name == "design" else c for c in SPECS)
+    return tuple(replace(c, allowed=tuple(designs)) if c.name == "design" else c for c in SPECS)
 
 #: Fields that identify a finding within a study × biomarker; the other fields are its values.
 IDENTITY_FIELDS = ("outcome", "outcome_category", "measure", "timepoint", "specimen", "assay", "comparator",
