@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
-from evidencedb.export import write_whole
+from evidencedb.io.files import write_whole
 from evidencedb.models import Review, ScoringScheme
 from evidencedb.scoring import Level, score_text
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from evidencedb.errors import ValidationError
-from evidencedb.export import write_whole
+from evidencedb.io.files import write_whole
 from evidencedb.models import ImportBatch, Review, Screening
 
 NO_REASON = "no reason recorded"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evidencedb.cli import main
+from evidencedb.cli.main import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from evidencedb import curation, papers, queries
-from evidencedb.citation_import import import_citations
-from evidencedb.citations import read_citations
 from evidencedb.db import session_scope
 from evidencedb.errors import ImportValidationError
+from evidencedb.io.citations.importer import import_citations
+from evidencedb.io.citations.read import read_citations
 from evidencedb.models import AuditLog, ImportBatch, Paper, ReviewPaper
 
 DATA = Path(__file__).parent / "data" / "citations"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cli_run import run
 
-from evidencedb.cli import app
+from evidencedb.cli.main import app
 
 
 def test_init_twice_changes_nothing(seeded_db: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,9 +15,10 @@ import pytest
 from cli_run import run
 from sqlalchemy.engine import Engine
 
-from evidencedb import export, queries, reports, seeds
+from evidencedb import queries, reports, seeds
 from evidencedb.db import session_scope
 from evidencedb.errors import EvidenceDBError
+from evidencedb.io import export
 
 FORMATS = ("csv", "xlsx", "json", "md")
 # The seed's headline figures (seeds/README.md, "database" column; the same as tests/test_seeds.py).

@@ -164,7 +164,7 @@ def test_cli_export_figures(seeded_db: str, tmp_path: Path, capsys: pytest.Captu
 
 
 def test_matplotlib_is_imported_only_when_drawing() -> None:
-    code = ("import sys, evidencedb.cli, evidencedb.figures, evidencedb.export; "
+    code = ("import sys, evidencedb.cli.main, evidencedb.figures, evidencedb.io.export; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'pandas', 'openpyxl', 'tabulate'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"

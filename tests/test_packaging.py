@@ -32,15 +32,16 @@ def test_wheel_contains_migrations_and_seeds(tmp_path: Path) -> None:
 
 CHECK = """
 import sys
-import evidencedb.cli, evidencedb.curation, evidencedb.queries, evidencedb.grading, evidencedb.seeds, evidencedb.sheet
-import evidencedb.citations, evidencedb.export, evidencedb.figures, evidencedb.prisma, evidencedb.reports
+import evidencedb.cli.main, evidencedb.curation, evidencedb.queries, evidencedb.grading, evidencedb.seeds
+import evidencedb.io.importing, evidencedb.io.sheet.importer
+import evidencedb.io.citations.importer, evidencedb.io.export, evidencedb.figures, evidencedb.prisma, evidencedb.reports
 bad = sorted(m for m in sys.modules if m.split('.')[0] in {'textual', 'tui'})
 print(','.join(bad))
 """
 
 LAZY = """
 import sys
-from evidencedb.cli import main
+from evidencedb.cli.main import main
 try:
     main(['--db', sys.argv[1], 'markers', '--format', 'json'])
 except SystemExit:
@@ -58,7 +59,7 @@ def test_core_never_imports_the_tui() -> None:
 
 
 def test_markers_imports_no_heavy_library(tmp_path: Path) -> None:
-    from evidencedb.cli import main
+    from evidencedb.cli.main import main
 
     db = str(tmp_path / "x.db")
     with pytest.raises(SystemExit) as info:

@@ -11,9 +11,9 @@ from cli_run import run
 from sqlalchemy.engine import Engine
 
 from evidencedb import curation, papers, queries, seeds
-from evidencedb.citation_import import import_citations
 from evidencedb.db import session_scope
 from evidencedb.errors import ValidationError
+from evidencedb.io.citations.importer import import_citations
 from evidencedb.models import Screening
 from evidencedb.prisma import PrismaCounts, diagram_boxes, draw_prisma, prisma_counts
 

@@ -16,9 +16,12 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import column_index_from_string
 from sqlalchemy.engine import Engine
 
-from evidencedb import queries, seeds, sheet
+from evidencedb import queries, seeds
 from evidencedb.db import make_engine, session_scope
 from evidencedb.errors import EvidenceDBError, ImportValidationError
+from evidencedb.io.sheet import columns, tables
+from evidencedb.io.sheet import importer as sheet
+from evidencedb.io.sheet import rows as sheet_rows
 from evidencedb.models import AuditLog, Finding, Paper, Study
 
 DATA = Path(__file__).parent / "data" / "sheets"
@@ -119,7 +122,7 @@ def test_spreadsheet_csv_variants_import_the_same_findings(engine: Engine, name:
         report = sheet.import_sheet(DATA / name, session=session, review_slug="mine")
     assert (report.rows, report.studies_added, report.findings_added) == (3, 2, 3)
     with session_scope(engine) as session:
-        rows = {r["biomarker"]: r for r in sheet.finding_rows(queries.get_review("mine", session=session),
+        rows = {r["biomarker"]: r for r in sheet_rows.finding_rows(queries.get_review("mine", session=session),
                                                                session=session)}
     burden, ferritin, il6 = rows["tumour burden"], rows["ferritin"], rows["IL-6"]
     assert (burden["doi"], burden["pmid"], burden["year"]) == ("10.1200/jco.20.02477", "33539200", 2021)
@@ -200,7 +203,7 @@ def test_xlsx_numbers_come_back_as_typed(engine: Engine, tmp_path: Path) -> None
         ["a", "A 2021", 2021, 33539200, "single-arm phase II trial", 40, "IL-6", "cytokines", "CRS", "toxicity",
          "maybe", ">", 1e-06, "pg/mL", 0.01],
     ])
-    table = sheet.read_table(path)
+    table = tables.read_table(path)
     assert table.source == "typed.xlsx[Sheet1]" and table.numbers == (2, 4)
     assert [table.records()[0][c] for c in ("year", "pmid", "n_patients", "value", "p_value")] == [
         "2021", "33539200", "40", "0.5", "NA"]
@@ -225,12 +228,12 @@ def test_xlsx_without_a_table_is_refused(engine: Engine, tmp_path: Path) -> None
 
 
 def test_csv_template_has_every_column_notes_and_an_example_that_imports(engine: Engine, tmp_path: Path) -> None:
-    written = sheet.write_template(tmp_path / "t.csv")
+    written = tables.write_template(tmp_path / "t.csv")
     assert written == [tmp_path / "t.csv", tmp_path / "t.columns.txt"]
-    table = sheet.read_table(tmp_path / "t.csv")
-    assert table.columns == sheet.INPUT_COLUMNS and len(table.rows) == 1
+    table = tables.read_table(tmp_path / "t.csv")
+    assert table.columns == columns.INPUT_COLUMNS and len(table.rows) == 1
     notes = (tmp_path / "t.columns.txt").read_text(encoding="utf-8")
-    assert all(f"\n{c}" in notes for c in sheet.INPUT_COLUMNS)
+    assert all(f"\n{c}" in notes for c in columns.INPUT_COLUMNS)
     assert "association (required)" in notes and "allowed: supports | no association" in notes
     with session_scope(engine, write=True) as session:
         report = sheet.import_sheet(tmp_path / "t.csv", session=session)
@@ -240,12 +243,12 @@ def test_csv_template_has_every_column_notes_and_an_example_that_imports(engine:
 def test_xlsx_template_has_drop_downs_a_column_sheet_and_an_example_that_imports(engine: Engine,
                                                                                  tmp_path: Path) -> None:
     path = tmp_path / "t.xlsx"
-    assert sheet.write_template(path) == [path]
+    assert tables.write_template(path) == [path]
     book = load_workbook(path)
     assert book.sheetnames == ["findings", "columns", "lists"]
     ws = book["findings"]
     header = [c.value for c in ws[1]]
-    assert tuple(header) == sheet.INPUT_COLUMNS
+    assert tuple(header) == columns.INPUT_COLUMNS
     lists = book["lists"]
     offered = {}
     for rule in ws.data_validations.dataValidation:
@@ -259,7 +262,7 @@ def test_xlsx_template_has_drop_downs_a_column_sheet_and_an_example_that_imports
     assert "single-arm phase I/II trial" in offered["design"]
     assert {"comparator", "direction", "analysis", "status", "population", "centres"} <= offered.keys()
     described = {row[0]: row for row in book["columns"].iter_rows(min_row=2, values_only=True)}
-    assert described.keys() == set(sheet.INPUT_COLUMNS)
+    assert described.keys() == set(columns.INPUT_COLUMNS)
     assert (described["association"][1], described["association"][3]) == ("yes", "supports | no association")
     assert (described["quote"][1], described["year"][3]) == ("no", "whole number 1900-2200")
     with session_scope(engine, write=True) as session:
@@ -436,9 +439,10 @@ def test_a_large_load_builds_the_finding_indexes_after_it_exactly_as_before(
         engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if engine.dialect.name != "sqlite":
         pytest.skip("indexes are deferred on SQLite only")
-    from evidencedb import sheet_write
+    from evidencedb.io import bulk
+    from evidencedb.io.sheet import write as sheet_write
 
-    monkeypatch.setattr(sheet_write, "_DEFER_INDEXES_FROM", 2)
+    monkeypatch.setattr(bulk, "_DEFER_INDEXES_FROM", 2)
     before = _index_sql(engine)
     assert set(before) == {"ix_finding_biomarker_study", "ix_finding_study_id"}
     dropped: list[str] = []
@@ -474,9 +478,9 @@ def test_a_large_load_builds_the_finding_indexes_after_it_exactly_as_before(
 
 def test_a_load_into_a_larger_table_keeps_its_indexes(engine: Engine, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from evidencedb import sheet_write
+    from evidencedb.io import bulk
 
-    monkeypatch.setattr(sheet_write, "_DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulk, "_DEFER_INDEXES_FROM", 1)
     with session_scope(engine, write=True) as session:
         sheet.import_sheet(write(tmp_path / "good.csv", GOOD), session=session, review_slug="mine")
     monkeypatch.setattr(sa.Index, "drop", lambda *_a, **_k: pytest.fail("dropped an index of a larger table"))
@@ -550,7 +554,7 @@ def test_a_large_insert_binds_its_next_statements_on_a_second_thread(tmp_path: P
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from evidencedb import sheet_write
+    from evidencedb.io import bulk as sheet_write
 
     engine, table = _scratch(tmp_path)
     monkeypatch.setattr(sheet_write, "_PIPELINE_FROM", 2)
@@ -578,7 +582,7 @@ def test_a_failing_large_insert_raises_the_database_error_and_stops_its_binding_
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from evidencedb import sheet_write
+    from evidencedb.io import bulk as sheet_write
 
     engine, table = _scratch(tmp_path)
     monkeypatch.setattr(sheet_write, "_PIPELINE_FROM", 2)

@@ -410,7 +410,7 @@ async def test_import_a_sheet_from_the_tui(app: EvidenceApp, seeded: Engine, tmp
 
 def test_tui_command_on_an_uninitialised_database_is_one_line(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    from evidencedb.cli import main
+    from evidencedb.cli.main import main
 
     with pytest.raises(SystemExit) as exc:
         main(["--db", str(tmp_path / "empty.db"), "tui"])
@@ -425,7 +425,7 @@ def test_the_command_runs_its_start_up_without_the_cyclic_collector(seeded: Engi
         pytest.skip("one backend is enough for the process's start-up")
     from textual.app import App
 
-    from evidencedb.cli import main
+    from evidencedb.cli.main import main
 
     seen: dict[str, object] = {}
 

@@ -316,19 +316,11 @@ class Store:
         """Import an extraction sheet (.csv/.xlsx) or a citation file in one transaction; its summary line."""
         from pathlib import Path
 
-        from evidencedb.sheet_columns import SHEET_SUFFIXES
+        from evidencedb.io.importing import import_file
 
-        source = Path(path).expanduser()
         with session_scope(self.engine, write=True) as session:
-            if source.suffix.lower() in SHEET_SUFFIXES:
-                from evidencedb import sheet
-
-                return sheet.import_sheet(source, session=session, review_slug=review, dry_run=dry_run,
-                                          actor=actor).summary()
-            from evidencedb.citation_import import import_citations
-
-            return import_citations(source, session=session, review_slug=review, dry_run=dry_run,
-                                    actor=actor).summary()
+            return import_file(Path(path), session=session, review_slug=review, dry_run=dry_run,
+                               actor=actor).summary()
 
     def regrade(self, review: str) -> tuple[GradeChange, ...]:
         """Rebuild a review's evidence tallies and grades from its findings; report what moved."""

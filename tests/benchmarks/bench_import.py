@@ -37,8 +37,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from evidencedb import curation, migrate, queries, sheet, units
+from evidencedb import curation, migrate, queries, units
 from evidencedb.db import make_engine, session_scope
+from evidencedb.io.sheet import importer as sheet
 from evidencedb.models import AuditLog, Biomarker, Finding, Paper, Screening, Study
 from evidencedb.resources import data_file
 from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn

@@ -35,7 +35,7 @@ from bench_grading import build
 
 FIRST_PAINT = """
 import sys, time
-from evidencedb.cli import main  # the command itself: `evidencedb --db URL tui`
+from evidencedb.cli.main import main  # the command itself: `evidencedb --db URL tui`
 from textual.app import App
 from textual.screen import Screen
 from tui.widgets.page_table import PageTable

@@ -20,11 +20,12 @@ from sqlmodel import Session
 
 from evidencedb import curation, queries
 from evidencedb import papers as paper_reads
-from evidencedb.citations import CitationFile, CitationFileError, CitationRecord, read_citations, title_key
 from evidencedb.errors import ValidationError
+from evidencedb.io.bulk import bulk_insert, insert_papers, table_of
+from evidencedb.io.citations.read import read_citations
+from evidencedb.io.citations.records import CitationFile, CitationFileError, CitationRecord, title_key
 from evidencedb.models import AuditLog, ImportBatch, ReviewPaper, utcnow
 from evidencedb.schemas import PaperIn
-from evidencedb.sheet_write import bulk_insert, insert_papers, table_of
 
 _DEFAULT_SOURCE = {"medline": "PubMed", "pubmed-xml": "PubMed"}
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencedb.errors import EvidenceDBError, ValidationError
-from evidencedb.sheet_columns import INPUT_COLUMNS, XLSX_SUFFIXES, Column, with_designs
+from evidencedb.io.sheet.columns import INPUT_COLUMNS, XLSX_SUFFIXES, Column, with_designs
 
 #: The worksheet read from a workbook when it exists (templates and exports name it so); else the first one.
 SHEET_NAME = "findings"

@@ -11,8 +11,6 @@ pandas, openpyxl and tabulate are imported only when a file is written.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -23,6 +21,8 @@ from sqlmodel import Session
 
 from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
+from evidencedb.io.files import write_whole
+from evidencedb.io.sheet.columns import COLUMNS
 from evidencedb.models import Review, ScoringScheme
 from evidencedb.scoring import json_number
 
@@ -82,9 +82,9 @@ def build_table(name: str, review: Review, *, session: Session, scheme: ScoringS
 
 
 def _finding_table(review: Review, *, session: Session) -> tuple[Sequence[str], Iterable[dict[str, Any]]]:
-    from evidencedb import sheet
+    from evidencedb.io.sheet import rows as sheet
 
-    return sheet.COLUMNS, list(sheet.finding_rows(review, session=session))
+    return COLUMNS, list(sheet.finding_rows(review, session=session))
 
 
 def marker_rows(review: Review, *, session: Session, scheme: ScoringScheme | None = None) -> list[dict[str, Any]]:
@@ -209,22 +209,6 @@ def write_rows(rows: Iterable[Mapping[str, Any]], path: Path, columns: Sequence[
     records = [{c: r.get(c) for c in columns} for r in rows]
     write_whole(path, lambda tmp: _WRITERS[kind](records, columns, tmp))
     return path
-
-
-def write_whole(path: Path, write: Callable[[Path], object]) -> None:
-    """Let ``write`` fill a temporary file beside ``path``, then rename it: the file appears whole or not at all.
-
-    Raises:
-        EvidenceDBError: the file cannot be written.
-    """
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise EvidenceDBError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_table(table: ExportTable, path: Path, fmt: str | None = None) -> Path:

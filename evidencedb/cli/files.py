@@ -1,19 +1,19 @@
-"""File commands of the ``evidencedb`` CLI: import, export and templates.
-
-Why this module exists: moving data in and out of files is the largest group of commands; keeping it
-apart keeps ``cli.py`` to the query and grading commands. Commands register on the shared ``app``.
-"""
+"""File commands: import, export and extraction-sheet templates."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from evidencedb.cli import Format, FormatOpt, ReviewOpt, SchemeOpt, _session, app, emit
+from evidencedb.cli.common import (
+    ReviewOpt,
+    SchemeOpt,
+    app,
+    open_session,
+)
 
 
 class ImportFormat(str, Enum):
@@ -27,8 +27,6 @@ class ImportFormat(str, Enum):
     xlsx = "xlsx"
 
 
-
-
 @app.command("import")
 def import_(path: Annotated[Path, typer.Argument(help="Citation file (.ris .bib .nbib .txt .xml) or extraction "
                                                      "sheet (.csv .xlsx).")], review: ReviewOpt = None,
@@ -39,40 +37,29 @@ def import_(path: Annotated[Path, typer.Argument(help="Citation file (.ris .bib 
             source: Annotated[str | None, typer.Option(help="PRISMA source of citations (default: from the file).")]
             = None) -> None:
     """Import citations into a review's papers, or an extraction sheet; everything is validated first."""
-    from evidencedb import sheet
-    from evidencedb.sheet_columns import SHEET_SUFFIXES
-
-    is_sheet = fmt in (ImportFormat.csv, ImportFormat.xlsx) if fmt else path.suffix.lower() in SHEET_SUFFIXES
-    if not is_sheet:
-        _import_citations(path, review, dry_run, curator, fmt.value if fmt else None, source)
-        return
     from evidencedb.errors import ImportValidationError
+    from evidencedb.io.citations.importer import CitationImportReport
+    from evidencedb.io.importing import import_file
 
     try:
-        with _session(write=True) as session:
-            report = sheet.import_sheet(path, session=session, review_slug=review, dry_run=dry_run, actor=curator)
+        with open_session(write=True) as session:
+            report = import_file(path, session=session, fmt=fmt.value if fmt else None, review_slug=review,
+                                 dry_run=dry_run, actor=curator, source=source)
     except ImportValidationError as exc:  # every bad row on stderr (if more than the error line names)
         if len(exc.problems) > 1:
             for problem in exc.problems:
                 typer.echo(f"{exc.source}: {problem}", err=True)
         raise
+    if isinstance(report, CitationImportReport):
+        for warning in report.warnings:
+            typer.echo(f"warning: {report.file}: {warning}", err=True)
+        typer.echo(report.summary())
+        for duplicate in report.duplicates:
+            typer.echo(f"  duplicate: {duplicate}")
+        return
     typer.echo(report.summary())
     for change in report.changes:
         typer.echo(f"  {'would change' if report.dry_run else 'changed'} {change}")
-
-
-def _import_citations(path: Path, review: str | None, dry_run: bool, actor: str, fmt: str | None,
-                      source: str | None) -> None:
-    from evidencedb.citation_import import import_citations
-
-    with _session(write=True) as session:
-        report = import_citations(path, session=session, review_slug=review, dry_run=dry_run, actor=actor,
-                                  source=source, fmt=fmt)
-    for warning in report.warnings:
-        typer.echo(f"warning: {report.file}: {warning}", err=True)
-    typer.echo(report.summary())
-    for duplicate in report.duplicates:
-        typer.echo(f"  duplicate: {duplicate}")
 
 
 class Table(str, Enum):
@@ -95,13 +82,13 @@ def export(table: Annotated[Table, typer.Argument(help="studies, findings, grade
     findings is the extraction sheet (it imports back); grades has one row per biomarker × study with
     each study's contribution; summary is the review's Table 1.
     """
-    from evidencedb import export as exporting
     from evidencedb import queries
+    from evidencedb.io import export as exporting
 
     if table is Table.figures:
         from evidencedb import figures, prisma
 
-        with _session() as session:
+        with open_session() as session:
             r = queries.get_review(review, session=session)
             s = queries.get_scheme(scheme, session=session, review=r)
             data = figures.figure3_data(r, session=session, scheme=s)
@@ -114,7 +101,7 @@ def export(table: Annotated[Table, typer.Argument(help="studies, findings, grade
             typer.echo(str(written))
         return
     exporting.format_of(path)
-    with _session() as session:
+    with open_session() as session:
         r = queries.get_review(review, session=session)
         s = queries.get_scheme(scheme, session=session, review=r)
         built = exporting.build_table(table.value, r, session=session, scheme=s)
@@ -132,53 +119,15 @@ def template(path: Annotated[Path, typer.Argument(help="Where to write the empty
     .csv writes the sheet and NAME.columns.txt describing the columns; .xlsx writes drop-down lists
     for columns with allowed values and a "columns" worksheet describing every column.
     """
-    from evidencedb import sheet
+    from evidencedb.io.sheet.tables import write_template
 
     designs: list[str] = []
     if review is not None:
         from evidencedb import queries
 
-        with _session() as session:
+        with open_session() as session:
             r = queries.get_review(review, session=session)
             designs = sorted(queries.load_scheme(queries.get_scheme(None, session=session, review=r),
                                                  session=session).designs)
-    written = sheet.write_template(path, designs=designs)
+    written = write_template(path, designs=designs)
     typer.echo(f"wrote {', '.join(str(p) for p in written)}")
-
-
-@app.command()
-def papers(review: ReviewOpt = None, fmt: FormatOpt = Format.table) -> None:
-    """Papers of a review: identified by citation imports, screened, or reporting an included study."""
-    from evidencedb import papers as paper_reads
-    from evidencedb import queries
-
-    with _session() as session:
-        r = queries.get_review(review, session=session)
-        rows = paper_reads.list_papers(r, session=session)
-    emit([asdict(p) for p in rows], fmt, title=f"Papers of {r.slug}")
-
-
-@app.command()
-def prisma(review: ReviewOpt = None, fmt: FormatOpt = Format.table,
-           diagram: Annotated[Path | None, typer.Option(help="Also draw the flow diagram (.png or .svg).")] = None
-           ) -> None:
-    """PRISMA 2020 flow counts of a review (from its imports and screening decisions), and its diagram."""
-    import json
-    from dataclasses import asdict
-
-    from evidencedb import prisma as flow
-    from evidencedb import queries
-
-    with _session() as session:
-        r = queries.get_review(review, session=session)
-        counts = flow.prisma_counts(r, session=session)
-    if diagram is not None:
-        flow.draw_prisma(counts, diagram)
-    if fmt is Format.json:
-        typer.echo(json.dumps({**asdict(counts), "identified_total": counts.identified_total}, indent=2,
-                              ensure_ascii=False))
-    else:
-        emit([{k: ("not reported" if v is None and fmt is Format.table else v) for k, v in row.items()}
-              for row in flow.count_rows(counts)], fmt, title=f"PRISMA 2020 flow of {r.slug}")
-    if diagram is not None:
-        typer.echo(f"wrote {diagram}", err=fmt is not Format.table)

@@ -1,0 +1,23 @@
+"""The command that opens the curation terminal UI."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    pass
+from evidencedb.cli.common import ReviewOpt, app, state
+
+
+@app.command()
+def tui(review: ReviewOpt = None) -> None:
+    """Open the curation terminal UI (needs the ``tui`` extra: pip install 'evidencedb[tui]')."""
+    try:
+        from tui.app import run
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] == "textual":
+            from evidencedb.errors import EvidenceDBError
+
+            raise EvidenceDBError("the terminal UI needs Textual: pip install 'evidencedb[tui]'") from None
+        raise
+    run(state["db"], review=review)  # turns the garbage collector back on once its first screen is drawn

@@ -1,0 +1,1 @@
+"""Citation files: one reader per format, one importer, duplicates found and reported."""

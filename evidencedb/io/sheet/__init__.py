@@ -1,0 +1,1 @@
+"""Extraction sheets: one row per finding, study columns repeated (parse → plan → write)."""
