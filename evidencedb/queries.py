@@ -96,6 +96,42 @@ def find_biomarker(name: str, *, session: Session) -> Biomarker | None:
     ).scalar_one_or_none()
 
 
+def suggest_biomarkers(name: str, *, session: Session, limit: int = 3) -> list[str]:
+    """Stored biomarkers whose name or a synonym is close to ``name`` (a typo, another spelling), best first.
+
+    Returns:
+        Up to ``limit`` biomarker names (each once), by similarity of their closest name or synonym.
+    """
+    from rapidfuzz import fuzz, process, utils
+
+    terms = biomarker_vocabulary(session=session)
+    matches = process.extract(name, [t for t, _, _ in terms], scorer=fuzz.WRatio, processor=utils.default_process,
+                              score_cutoff=80, limit=limit * 4)
+    found: list[str] = []
+    for _, _, index in matches:
+        marker = terms[index][1]
+        if marker not in found:
+            found.append(marker)
+    return found[:limit]
+
+
+def unknown_biomarker_message(name: str, *, session: Session) -> str:
+    """"no biomarker 'X'", with the close names a curator probably meant."""
+    close = suggest_biomarkers(name, session=session)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else " (`evidencedb markers` lists them)"
+    return f"no biomarker {name!r}{hint}"
+
+
+def reviews_with_findings(biomarker_id: int, *, session: Session) -> list[str]:
+    """Slugs of the reviews that hold at least one finding on a biomarker."""
+    return list(session.execute(
+        sa.select(col(Review.slug)).distinct()
+        .join(Study, col(Study.review_id) == col(Review.id))
+        .join(Finding, col(Finding.study_id) == col(Study.id))
+        .where(col(Finding.biomarker_id) == biomarker_id).order_by(col(Review.slug))
+    ).scalars())
+
+
 def biomarker_names(ids: Collection[int], *, session: Session) -> dict[int, str]:
     """Names of the given biomarker ids."""
     if not ids:
@@ -249,16 +285,17 @@ def _marker_query(review: Review, *, session: Session, scheme: ScoringScheme, mi
         .where(col(Grade.review_id) == review.id, col(Grade.scheme_id) == scheme.id)
     )
     if min_level is not None:
-        cut = session.execute(
-            sa.select(col(SchemeLevel.min_score)).where(col(SchemeLevel.scheme_id) == scheme.id,
-                                                     col(SchemeLevel.level) == min_level)
-        ).scalar_one_or_none()
+        levels = session.execute(
+            sa.select(col(SchemeLevel.level), col(SchemeLevel.min_score)).where(col(SchemeLevel.scheme_id) == scheme.id)
+            .order_by(col(SchemeLevel.min_score).desc())
+        ).all()
+        # Levels are matched without regard to case ("b" is B); an exact spelling wins if two levels differ only so.
+        cut = next((c for lv, c in levels if lv == min_level), None)
         if cut is None:
-            levels = session.execute(
-                sa.select(col(SchemeLevel.level)).where(col(SchemeLevel.scheme_id) == scheme.id)
-                .order_by(col(SchemeLevel.min_score).desc())
-            ).scalars()
-            raise NotFoundError(f"no level {min_level!r} in scheme {scheme.name} (levels: {', '.join(levels)})")
+            cut = next((c for lv, c in levels if lv.casefold() == min_level.strip().casefold()), None)
+        if cut is None:
+            raise NotFoundError(f"no level {min_level!r} in scheme {scheme.name} "
+                                f"(levels: {', '.join(lv for lv, _ in levels)})")
         q = q.where(col(Grade.score) >= cut)
     if grade_class is not None:
         q = q.where(col(Grade.grade_class) == grade_class)
@@ -378,12 +415,13 @@ def explain_marker(review: Review, name: str, *, session: Session,
     """Explain one biomarker's grade from its findings.
 
     Raises:
-        NotFoundError: no biomarker has that name or synonym.
+        NotFoundError: no biomarker has that name or synonym (close names are suggested), or the
+            biomarker has no finding in this review (the reviews where it has findings are named).
         DatabaseError: the stored grade disagrees with the recomputation (never expected).
     """
     marker = find_biomarker(name, session=session)
     if marker is None:
-        raise NotFoundError(f"no biomarker {name!r} (try `evidencedb markers` for the list)")
+        raise NotFoundError(unknown_biomarker_message(name, session=session))
     scheme = scheme or get_scheme(None, session=session, review=review)
     pure = load_scheme(scheme, session=session)
     rows = session.execute(
@@ -393,6 +431,11 @@ def explain_marker(review: Review, name: str, *, session: Session,
         .where(col(Finding.biomarker_id) == marker.id, col(Study.review_id) == review.id)
         .order_by(col(Paper.year), col(Study.label), col(Finding.id))
     ).all()
+    if not rows:
+        assert marker.id is not None
+        elsewhere = reviews_with_findings(marker.id, session=session)
+        where = f"; it has findings in {', '.join(elsewhere)}" if elsewhere else "; no review has findings on it yet"
+        raise NotFoundError(f"{marker.name} has no findings in review {review.slug}{where}")
     facts = [FindingFact(label, design, f.outcome_category, f.association == "supports")
              for f, label, design, _ in rows]
     result = score_biomarker(facts, pure)

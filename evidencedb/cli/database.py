@@ -15,7 +15,11 @@ from evidencedb.cli.common import app, db_app, open_engine
 def init(
     empty: Annotated[bool, typer.Option("--empty", help="Create the schema only; load no seeds.")] = False,
 ) -> None:
-    """Create or migrate the database to the newest schema and load the bundled knowledge base."""
+    """Create or migrate the database and load the seed reviews.
+
+    Migrates the schema to the newest revision, then loads the bundled knowledge base (unless
+    --empty). Running it again changes nothing.
+    """
     from evidencedb import curation, migrate, seeds
     from evidencedb.db import session_scope
     from evidencedb.scoring import default_scheme
@@ -41,7 +45,7 @@ def init(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head") -> None:
     """Migrate the schema up (to the newest revision by default)."""
     from evidencedb import migrate
 
@@ -55,7 +59,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 @db_app.command("current")
 def db_current() -> None:
-    """Print the schema revision of the database and the newest one this version ships."""
+    """Print the database's schema revision and the newest one."""
     from evidencedb import migrate
 
     engine = open_engine()

@@ -28,15 +28,24 @@ class ImportFormat(str, Enum):
 
 
 @app.command("import")
-def import_(path: Annotated[Path, typer.Argument(help="Citation file (.ris .bib .nbib .txt .xml) or extraction "
-                                                     "sheet (.csv .xlsx).")], review: ReviewOpt = None,
+def import_(path: Annotated[Path, typer.Argument(metavar="FILE",
+                                                 help="Citation file (.ris .bib .nbib .txt .xml) or extraction "
+                                                      "sheet (.csv .xlsx).")], review: ReviewOpt = None,
             dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing.")] = False,
-            curator: Annotated[str, typer.Option(help="Curator name recorded on the findings.")] = "",
-            fmt: Annotated[ImportFormat | None, typer.Option("--format", "-f", help="Instead of the extension.")]
+            curator: Annotated[str, typer.Option(metavar="NAME", help="Curator name recorded on the findings.")] = "",
+            fmt: Annotated[ImportFormat | None, typer.Option("--format", "-f", metavar="FORMAT",
+                                                             help="ris, bibtex, medline, pubmed-xml, csv or xlsx "
+                                                                  "(default: from the extension).")]
             = None,
-            source: Annotated[str | None, typer.Option(help="PRISMA source of citations (default: from the file).")]
+            source: Annotated[str | None, typer.Option(metavar="NAME",
+                                                       help="PRISMA source of citations (default: from the file).")]
             = None) -> None:
-    """Import citations into a review's papers, or an extraction sheet; everything is validated first."""
+    """Import a citation file or an extraction sheet into a review.
+
+    Everything is validated first; one transaction writes all of it or nothing. Citation files
+    (RIS, BibTeX, MEDLINE, PubMed XML) add the review's papers; sheets (CSV, XLSX) add studies and
+    findings and regrade. --review picks the review (default: the first one).
+    """
     from evidencedb.errors import ImportValidationError
     from evidencedb.io.citations.importer import CitationImportReport
     from evidencedb.io.importing import import_file
@@ -74,10 +83,14 @@ class Table(str, Enum):
 
 
 @app.command()
-def export(table: Annotated[Table, typer.Argument(help="studies, findings, grades, markers, summary or figures.")],
-           path: Annotated[Path, typer.Argument(help="File: .csv, .xlsx, .json or .md; for figures a directory.")],
+def export(table: Annotated[Table, typer.Argument(metavar="TABLE",
+                                                  help="studies, findings, grades, markers, summary or figures.")],
+           path: Annotated[Path, typer.Argument(metavar="PATH",
+                                                help="File: .csv, .xlsx, .json or .md; for figures a directory.")],
            review: ReviewOpt = None, scheme: SchemeOpt = None) -> None:
-    """Export a table (format from the file's extension) or the figures (DIR → figure3 and prisma, PNG and SVG).
+    """Export a table, or the figures into a directory.
+
+    A table's format comes from the file's extension; figures writes figure3 and prisma as PNG and SVG.
 
     findings is the extraction sheet (it imports back); grades has one row per biomarker × study with
     each study's contribution; summary is the review's Table 1.
@@ -110,11 +123,12 @@ def export(table: Annotated[Table, typer.Argument(help="studies, findings, grade
 
 
 @app.command()
-def template(path: Annotated[Path, typer.Argument(help="Where to write the empty sheet (.csv or .xlsx).")],
-             review: Annotated[str | None, typer.Option("--review", "-r", help="Offer the designs of this review's "
+def template(path: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the sheet (.csv or .xlsx).")],
+             review: Annotated[str | None, typer.Option("--review", "-r", metavar="SLUG",
+                                                        help="Offer the designs of this review's "
                                                         "scheme (default: the bundled ke-zhou-2025 scheme).")]
              = None) -> None:
-    """Write an empty extraction sheet: every column, allowed values, one example row.
+    """Write an extraction-sheet template with every column.
 
     .csv writes the sheet and NAME.columns.txt describing the columns; .xlsx writes drop-down lists
     for columns with allowed values and a "columns" worksheet describing every column.

@@ -29,8 +29,10 @@ def reviews(fmt: FormatOpt = Format.table) -> None:
 @app.command()
 def markers(
     review: ReviewOpt = None,
-    min_level: Annotated[str | None, typer.Option("--min-level", help="Only this level or stronger (e.g. A).")] = None,
-    grade_class: Annotated[GradeClass | None, typer.Option("--class", help="dual, efficacy or toxicity.")] = None,
+    min_level: Annotated[str | None, typer.Option("--min-level", metavar="LEVEL",
+                                                  help="Only this level or stronger (e.g. A or b).")] = None,
+    grade_class: Annotated[GradeClass | None, typer.Option("--class", metavar="dual|efficacy|toxicity",
+                                                           help="Only biomarkers of this class.")] = None,
     scheme: SchemeOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -48,9 +50,14 @@ def markers(
 
 
 @app.command()
-def marker(name: Annotated[str, typer.Argument(help="Biomarker name or synonym.")], review: ReviewOpt = None,
+def marker(name: Annotated[str, typer.Argument(metavar="NAME",
+                                               help="Biomarker name or synonym.")], review: ReviewOpt = None,
            scheme: SchemeOpt = None, fmt: FormatOpt = Format.table) -> None:
-    """Explain one grade: contributing studies, conflicting studies, thresholds and quotes."""
+    """Explain one grade: its studies, thresholds and quotes.
+
+    Lists the contributing studies with design and coefficient, the conflicting studies, and every
+    finding with its threshold, outcome, result and quote.
+    """
     from evidencedb import queries
 
     with open_session() as session:
@@ -75,11 +82,14 @@ def marker(name: Annotated[str, typer.Argument(help="Biomarker name or synonym."
         return
     from rich.console import Console
 
+    from evidencedb.scoring import score_text
+
     console = Console()
     console.print(f"[bold]{ex.biomarker.name}[/bold] ({ex.biomarker.category}) — {ex.review}, {ex.scheme}")
     if ex.synonyms:
         console.print(f"synonyms: {', '.join(ex.synonyms)}")
-    console.print(f"score [bold]{res.score}[/bold] → level [bold]{res.level}[/bold], class {res.grade_class}, "
+    console.print(f"score [bold]{score_text(res.score)}[/bold] → level [bold]{res.level}[/bold], "
+                  f"class {res.grade_class}, "
                   f"{res.n_studies} supporting studies, {len(res.conflicting)} conflicting")
     emit([{"study": c.study, "design": c.design, "coefficient": c.coefficient, "outcomes": ", ".join(c.categories)}
           for c in res.contributions], Format.table, title="Contributing studies")

@@ -20,7 +20,7 @@ from evidencedb.cli.common import (
 
 @app.command()
 def papers(review: ReviewOpt = None, fmt: FormatOpt = Format.table) -> None:
-    """Papers of a review: identified by citation imports, screened, or reporting an included study."""
+    """Papers of a review: imported, screened or included."""
     from evidencedb import papers as paper_reads
     from evidencedb import queries
 
@@ -32,9 +32,13 @@ def papers(review: ReviewOpt = None, fmt: FormatOpt = Format.table) -> None:
 
 @app.command()
 def prisma(review: ReviewOpt = None, fmt: FormatOpt = Format.table,
-           diagram: Annotated[Path | None, typer.Option(help="Also draw the flow diagram (.png or .svg).")] = None
+           diagram: Annotated[Path | None, typer.Option(metavar="FILE",
+                                                        help="Also draw the flow diagram (.png or .svg).")] = None
            ) -> None:
-    """PRISMA 2020 flow counts of a review (from its imports and screening decisions), and its diagram."""
+    """PRISMA 2020 flow counts of a review, and its diagram.
+
+    Counts come from the review's citation imports and screening decisions.
+    """
     import json
     from dataclasses import asdict
 

@@ -25,7 +25,8 @@ def scheme_list(fmt: FormatOpt = Format.table) -> None:
 
 
 @scheme_app.command("show")
-def scheme_show(spec: Annotated[str | None, typer.Argument(help="NAME or NAME@VERSION.")] = None,
+def scheme_show(spec: Annotated[str | None, typer.Argument(metavar="NAME[@VERSION]",
+                                                           help="The scheme (default: the bundled one).")] = None,
                 fmt: FormatOpt = Format.table) -> None:
     """A scheme's coefficients, level cut-offs and content hash."""
     from evidencedb import queries
@@ -37,7 +38,8 @@ def scheme_show(spec: Annotated[str | None, typer.Argument(help="NAME or NAME@VE
         typer.echo(json.dumps({**scheme.canonical(), "content_hash": scheme.content_hash,
                                "description": scheme.description, "source": scheme.source}, indent=2))
         return
-    typer.echo(f"{scheme.label}  sha256 {scheme.content_hash}")
+    typer.echo(scheme.label)
+    typer.echo(f"sha256 {scheme.content_hash}")
     emit([{"design": d, "coefficient": c} for d, c in sorted(scheme.designs.items(), key=lambda kv: -kv[1])], fmt,
          title="Study-design coefficients")
     emit([{"level": lv.level, "min_score": lv.min_score, "meaning": lv.meaning} for lv in scheme.levels], fmt,
@@ -45,8 +47,13 @@ def scheme_show(spec: Annotated[str | None, typer.Argument(help="NAME or NAME@VE
 
 
 @scheme_app.command("add")
-def scheme_add(path: Annotated[Path, typer.Argument(help="Scheme JSON file (see evidencedb/data).")]) -> None:
-    """Store a new scheme version (an existing name@version is never rewritten)."""
+def scheme_add(path: Annotated[Path, typer.Argument(metavar="FILE",
+                                                    help="Scheme JSON file, in the form that "
+                                                         "`scheme show --format json` prints.")]) -> None:
+    """Store a new scheme version from a JSON file.
+
+    A stored NAME@VERSION is never rewritten: a changed scheme needs a new version.
+    """
     from evidencedb import curation
     from evidencedb.scoring import Scheme
 

@@ -11,13 +11,14 @@ from evidencedb.cli.common import ReviewOpt, app, state
 
 @app.command()
 def tui(review: ReviewOpt = None) -> None:
-    """Open the curation terminal UI (needs the ``tui`` extra: pip install 'evidencedb[tui]')."""
+    """Open the curation terminal UI."""
     try:
         from tui.app import run
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] == "textual":
             from evidencedb.errors import EvidenceDBError
 
-            raise EvidenceDBError("the terminal UI needs Textual: pip install 'evidencedb[tui]'") from None
+            raise EvidenceDBError("the terminal UI needs Textual, which evidencedb installs: "
+                                  "reinstall it (pip install evidencedb)") from None
         raise
     run(state["db"], review=review)  # turns the garbage collector back on once its first screen is drawn
