@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -29,20 +29,22 @@ from evidencedb.models import (
     Finding,
     Paper,
     Review,
+    ReviewPaper,
     SchemeDesign,
     SchemeLevel,
     ScoringScheme,
+    Screening,
     Study,
     utcnow,
 )
-from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn, first_error
+from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, ReviewFields, ReviewIn, StudyIn, first_error
 from evidencedb.scoring import Scheme
 
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # and datetime
         return value.isoformat()
     return value
 
@@ -378,3 +380,128 @@ def track_grades(review: Review, *, session: Session,
     names = queries.biomarker_names(before.keys() | after.keys(), session=session)
     tracker.n_after = len(after)
     tracker.changes = grading.diff_snapshots(names, f"{scheme.name}@{scheme.version}", before, after)
+
+
+# --------------------------------------------------------------------------------------------------
+# A review's protocol, its scheme, and removing it
+
+
+@dataclass(frozen=True)
+class ReviewEdit:
+    """What editing a review changed: each field old → new, and the grades a scheme switch moved."""
+
+    fields: tuple[tuple[str, Any, Any], ...]
+    grades: tuple[grading.GradeChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewRemoval:
+    """What removing a review took with it (papers and biomarkers stay)."""
+
+    slug: str
+    studies: int
+    findings: int
+    screenings: int
+    papers_unlinked: int
+
+
+def new_review(data: ReviewIn, *, scheme: ScoringScheme, session: Session, actor: str = "") -> Review:
+    """Create a review from its validated protocol, graded by ``scheme``.
+
+    Raises:
+        DuplicateError: a review with that slug exists.
+    """
+    fields = data.model_dump()
+    slug = fields.pop("slug")
+    review = create_review(session=session, slug=slug, title=fields.pop("title"), scheme=scheme, actor=actor,
+                           question=fields.pop("question"), disease_scope=fields.pop("disease_scope"),
+                           citation=fields.pop("citation"), doi=fields.pop("doi"))
+    for name, value in fields.items():
+        setattr(review, name, value)
+    session.add(review)
+    session.flush()
+    return review
+
+
+def update_review(review: Review, changes: Mapping[str, Any], *, session: Session, actor: str = "",
+                  scheme: ScoringScheme | None = None) -> ReviewEdit:
+    """Change a review's protocol and, with ``scheme``, the scheme it grades with (regraded at once).
+
+    Args:
+        changes: protocol fields of :class:`~evidencedb.schemas.ReviewFields` → new values.
+        scheme: the review's new scheme; its grades are computed in this transaction.
+
+    Returns:
+        The fields that changed (old → new) and the grades that moved from the old scheme to the new.
+
+    Raises:
+        ValidationError: a value is invalid (names the field).
+        UnknownDesignError: a study's design is not weighted by the new scheme (nothing is changed).
+    """
+    current = {name: getattr(review, name) for name in ReviewFields.model_fields}
+    merged = validate(ReviewFields, {**current, **changes}).model_dump()
+    changed = tuple((name, current[name], merged[name]) for name in ReviewFields.model_fields
+                    if merged[name] != current[name])
+    moved: list[grading.GradeChange] = []
+    old_scheme = session.get(ScoringScheme, review.default_scheme_id)
+    assert review.id is not None and old_scheme is not None
+    if scheme is not None and scheme.id != review.default_scheme_id:
+        assert scheme.id is not None
+        grading.check_designs(session, review.id, scheme, None)
+        before = grading.grade_snapshot(session, review.id, old_scheme.id or 0)
+        review.default_scheme_id = scheme.id
+        grading.regrade(session, review.id, scheme)
+        after = grading.grade_snapshot(session, review.id, scheme.id)
+        names = queries.biomarker_names(before.keys() | after.keys(), session=session)
+        moved = grading.diff_snapshots(names, f"{old_scheme.name}@{old_scheme.version} → "
+                                              f"{scheme.name}@{scheme.version}", before, after)
+        changed += (("scheme", f"{old_scheme.name}@{old_scheme.version}", f"{scheme.name}@{scheme.version}"),)
+    if not changed:
+        return ReviewEdit(())
+    for name, _, new in changed:
+        if name != "scheme":
+            setattr(review, name, new)
+    review.updated_at = utcnow()
+    session.add(review)
+    session.flush()
+    audit(session, actor=actor, action="update", obj=review, key=review.slug,
+          old={name: old for name, old, _ in changed}, new={name: new for name, _, new in changed})
+    return ReviewEdit(changed, tuple(moved))
+
+
+def delete_review(review: Review, *, session: Session, force: bool = False, actor: str = "") -> ReviewRemoval:
+    """Remove a review with its screening records, studies, findings and grades; papers and biomarkers stay.
+
+    Every removed study and finding is written to the audit log with its values, and the review itself.
+
+    Raises:
+        ValidationError: the review has studies and ``force`` is not given.
+    """
+    assert review.id is not None
+    studies = list(session.execute(sa.select(Study).where(col(Study.review_id) == review.id)
+                                   .order_by(col(Study.id))).scalars())
+    if studies and not force:
+        raise ValidationError(f"review {review.slug} has {len(studies)} studies; `evidencedb review delete "
+                              f"{review.slug} --force` removes them with their findings and screening records "
+                              "(papers and biomarkers stay)")
+    findings = list(session.execute(sa.select(Finding).join(Study, col(Study.id) == col(Finding.study_id))
+                                    .where(col(Study.review_id) == review.id).order_by(col(Finding.id))).scalars())
+    n_screenings = session.execute(sa.select(sa.func.count()).select_from(Screening)
+                                   .where(col(Screening.review_id) == review.id)).scalar_one()
+    n_links = session.execute(sa.select(sa.func.count()).select_from(ReviewPaper)
+                              .where(col(ReviewPaper.review_id) == review.id)).scalar_one()
+    now = utcnow()
+    rows = [{"at": now, "actor": actor[:80], "action": "delete", "table_name": "finding", "row_key": str(f.id),
+             "old": audit_json(_row(f)), "new": None} for f in findings]
+    rows += [{"at": now, "actor": actor[:80], "action": "delete", "table_name": "study",
+              "row_key": f"{review.slug}/{s.label}"[:80], "old": audit_json(_row(s)), "new": None} for s in studies]
+    if rows:
+        session.execute(sa.insert(AuditLog), rows)
+    removal = ReviewRemoval(review.slug, len(studies), len(findings), n_screenings, n_links)
+    audit(session, actor=actor, action="delete", obj=review, key=review.slug,
+          old={**_row(review), "removed": {"studies": removal.studies, "findings": removal.findings,
+                                           "screenings": removal.screenings, "papers": removal.papers_unlinked}})
+    session.flush()
+    session.execute(sa.delete(Review).where(col(Review.id) == review.id))  # the rest cascades in the database
+    session.expunge(review)
+    return removal

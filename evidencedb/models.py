@@ -11,7 +11,7 @@ columns there are binary floats), so coefficients and cut-offs are stored as int
 (``DecimalText``) exactly as curated.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -215,7 +215,19 @@ class Review(_Table, table=True):
     doi: str | None = Field(default=None, max_length=200)
     default_scheme_id: int = Field(foreign_key="scoring_scheme.id", ondelete="RESTRICT")
     records_identified: int | None = Field(default=None)
+    # The protocol: the question as PICO, the eligibility criteria, where and when the search ran, and
+    # the reasons screening offers for excluding a record (a JSON list of texts, in the order shown).
+    population: str = Field(default="", sa_type=sa.Text)
+    intervention: str = Field(default="", sa_type=sa.Text)
+    comparator: str = Field(default="", sa_type=sa.Text)
+    outcomes: str = Field(default="", sa_type=sa.Text)
+    inclusion_criteria: str = Field(default="", sa_type=sa.Text)
+    exclusion_criteria: str = Field(default="", sa_type=sa.Text)
+    databases: str = Field(default="", sa_type=sa.Text)
+    search_date: date | None = Field(default=None)
+    exclusion_reasons: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class Paper(_Table, table=True):

@@ -25,6 +25,7 @@ from evidencedb.models import (
     Grade,
     Paper,
     Review,
+    ReviewPaper,
     SchemeDesign,
     SchemeLevel,
     ScoringScheme,
@@ -62,6 +63,18 @@ def get_review(slug: str | None, *, session: Session) -> Review:
 def list_reviews(*, session: Session) -> list[Review]:
     """All reviews, oldest first."""
     return list(session.execute(sa.select(Review).order_by(col(Review.id))).scalars())
+
+
+def review_counts(review: Review, *, session: Session) -> dict[str, int]:
+    """How much a review holds: its studies, their findings, and the papers linked to it."""
+    studies = session.execute(sa.select(sa.func.count()).select_from(Study)
+                              .where(col(Study.review_id) == review.id)).scalar_one()
+    findings = session.execute(sa.select(sa.func.count()).select_from(Finding)
+                               .join(Study, col(Study.id) == col(Finding.study_id))
+                               .where(col(Study.review_id) == review.id)).scalar_one()
+    papers = session.execute(sa.select(sa.func.count()).select_from(ReviewPaper)
+                             .where(col(ReviewPaper.review_id) == review.id)).scalar_one()
+    return {"studies": studies, "findings": findings, "papers": papers}
 
 
 def find_paper(*, doi: str | None, pmid: str | None, session: Session) -> Paper | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, ClassVar
@@ -358,3 +359,51 @@ def first_error(exc: Exception) -> str:
             msg = str(item.get("msg", "invalid")).removeprefix("Value error, ")
             return f"{loc}: {msg}"
     return str(exc)
+
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+def _reason_list(value: Any) -> list[str]:
+    """Exclusion reasons from a list or a ``;``-separated text: trimmed, blanks and repeats dropped."""
+    items = value.split(";") if isinstance(value, str) else list(value or [])
+    return list(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+
+
+class ReviewFields(_Input):
+    """The protocol fields a review is created or edited with (every one optional but the title)."""
+
+    _table: ClassVar[str | None] = "review"
+
+    title: str = Field(min_length=1)
+    question: str = ""
+    disease_scope: str = ""
+    population: str = ""
+    intervention: str = ""
+    comparator: str = ""
+    outcomes: str = ""
+    inclusion_criteria: str = ""
+    exclusion_criteria: str = ""
+    databases: str = ""
+    search_date: date | None = None
+    exclusion_reasons: list[str] = Field(default_factory=list)
+    citation: str = ""
+    doi: str | None = None
+
+    _doi = field_validator("doi", mode="before")(lambda v: normalise_doi(v))
+    _reasons = field_validator("exclusion_reasons", mode="before")(_reason_list)
+
+
+class ReviewIn(ReviewFields):
+    """A new review: its slug (lower-case letters, digits and hyphens) and protocol."""
+
+    slug: str
+
+    @field_validator("slug", mode="before")
+    @classmethod
+    def _slug(cls, value: Any) -> str:
+        slug = str(value or "").strip()
+        if not SLUG_RE.match(slug):
+            raise ValueError(f"{slug!r} is not a review slug: use lower-case letters, digits and hyphens "
+                             "(e.g. lbcl-2026), at most 80 characters")
+        return slug

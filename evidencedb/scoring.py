@@ -93,6 +93,19 @@ class Scheme:
                 return lv.level
         raise ValidationError(f"negative score {score}")
 
+    def derive(self, name: str, version: str, designs: Mapping[str, Decimal], *, description: str = "") -> Scheme:
+        """A new scheme version: this one's designs and levels, with ``designs`` added or re-weighted.
+
+        Raises:
+            ValidationError: a coefficient is not a decimal of at most three places, or the name or
+                version is empty.
+        """
+        notes = [self.description] if name == self.name and self.description else []
+        notes.append(description or f"Derived from {self.label}: " + "; ".join(
+            f"{design} = {_fmt(value)}" for design, value in designs.items()) + ".")
+        return Scheme(name=name, version=version, designs={**self.designs, **designs}, levels=self.levels,
+                      description=" ".join(notes), source=self.source)
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Scheme:
         """Build a scheme from its JSON form (as in ``evidencedb/data/*.json``).

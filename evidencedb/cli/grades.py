@@ -1,29 +1,15 @@
-"""Commands that read and recompute grades: reviews, markers, marker, studies, grade."""
+"""Commands that read and recompute grades: markers, marker, studies, grade."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from evidencedb.scoring import json_number
-
-if TYPE_CHECKING:
-    pass
 from evidencedb.cli.common import Format, FormatOpt, GradeClass, ReviewOpt, SchemeOpt, app, emit, open_session
-
-
-@app.command()
-def reviews(fmt: FormatOpt = Format.table) -> None:
-    """List the reviews in the database."""
-    from evidencedb import queries
-
-    with open_session() as session:
-        rows = [{"review": r.slug, "title": r.title, "disease": r.disease_scope, "doi": r.doi}
-                for r in queries.list_reviews(session=session)]
-    emit(rows, fmt, title="Reviews")
+from evidencedb.scoring import json_number
 
 
 @app.command()
@@ -44,6 +30,13 @@ def markers(
         s = queries.get_scheme(scheme, session=session, review=r)
         rows = queries.list_markers(r, session=session, scheme=s, min_level=min_level,
                                     grade_class=grade_class.value if grade_class else None)
+        if not rows and scheme and not queries.count_markers(r, session=session, scheme=s):
+            from evidencedb.errors import NotFoundError
+
+            n_findings = queries.review_counts(r, session=session)["findings"]
+            if n_findings:
+                raise NotFoundError(f"review {r.slug} has no grades under {s.name}@{s.version} yet: "
+                                    f"`evidencedb grade -r {r.slug} --scheme {s.name}@{s.version}` computes them")
     emit([{"biomarker": m.biomarker, "category": m.category, "score": m.score, "level": m.level,
            "n_studies": m.n_studies, "n_conflicting": m.n_conflicting, "class": m.grade_class} for m in rows],
          fmt, title=f"{r.slug} · {s.name}@{s.version}")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import typer
 
-if TYPE_CHECKING:
-    pass
 # Each command module registers its commands on the shared app when imported.
-from evidencedb.cli import database, files, grades, papers, schemes, terminal  # noqa: F401
+from evidencedb.cli import database, files, grades, papers, reviews, schemes, terminal  # noqa: F401
 from evidencedb.cli.common import app
 
 

@@ -1,15 +1,13 @@
-"""Commands on scoring schemes: list, show and add versions."""
+"""Commands on scoring schemes: list, show, add and derive versions."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    pass
 from evidencedb.cli.common import Format, FormatOpt, emit, open_session, scheme_app
 
 
@@ -61,3 +59,45 @@ def scheme_add(path: Annotated[Path, typer.Argument(metavar="FILE",
     with open_session(write=True) as session:
         row = curation.ensure_scheme(scheme, session=session)
     typer.echo(f"scheme {row.name}@{row.version} stored (sha256 {row.content_hash})")
+
+
+@scheme_app.command("new")
+def scheme_new(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The new scheme's name (the base's: a new version).")],
+    base: Annotated[str, typer.Option("--from", metavar="NAME[@VERSION]", help="The scheme to start from.")]
+    = "ke-zhou-2025",
+    design: Annotated[list[str] | None, typer.Option(
+        "--design", metavar="'DESIGN=COEFFICIENT'",
+        help="A design to add or re-weight, e.g. 'randomized controlled trial=1.0' (repeat for each).")] = None,
+    version: Annotated[str | None, typer.Option(metavar="VERSION",
+                                                help="Its version (default: the next whole number).")] = None,
+    description: Annotated[str, typer.Option(metavar="TEXT",
+                                             help="Why the coefficients were chosen (stored with it).")] = "",
+) -> None:
+    """Store an extended scheme version: another's designs plus new ones."""
+    from decimal import Decimal, InvalidOperation
+
+    from evidencedb import curation, queries
+    from evidencedb.errors import ValidationError
+
+    added: dict[str, Decimal] = {}
+    for item in design or []:
+        label, sep, value = item.rpartition("=")
+        try:
+            added[label.strip()] = Decimal(value.strip())
+        except InvalidOperation:
+            sep = ""
+        if not sep or not label.strip():
+            raise ValidationError(f"--design {item!r}: write DESIGN=COEFFICIENT, e.g. 'randomized controlled "
+                                  "trial=1.0'")
+    if not added:
+        raise ValidationError("name at least one --design 'DESIGN=COEFFICIENT' to add or re-weight")
+    with open_session(write=True) as session:
+        start = queries.load_scheme(queries.get_scheme(base, session=session), session=session)
+        if version is None:
+            taken = [s.version for s in queries.list_schemes(session=session) if s.name == name]
+            version = str(max((int(v) for v in taken if v.isdigit()), default=0) + 1)
+        scheme = start.derive(name, version, added, description=description)
+        row = curation.ensure_scheme(scheme, session=session)
+    typer.echo(f"scheme {row.name}@{row.version} stored (sha256 {row.content_hash}); grade a review with it: "
+               f"`evidencedb review edit SLUG --scheme {row.name}@{row.version}`")
