@@ -52,11 +52,13 @@ def get_review(slug: str | None, *, session: Session) -> Review:
         review = find_review(slug, session=session)
         if review is None:
             known = ", ".join(r.slug for r in list_reviews(session=session)) or "none"
-            raise NotFoundError(f"no review {slug!r} (reviews: {known})")
+            raise NotFoundError(f"no review {slug!r} (reviews: {known}; `evidencedb review new {slug} --title TEXT` "
+                                "creates it)")
         return review
     first: Review | None = session.execute(sa.select(Review).order_by(col(Review.id)).limit(1)).scalar_one_or_none()
     if first is None:
-        raise NotFoundError("the database holds no review yet: run `evidencedb init` or import a sheet")
+        raise NotFoundError("the database holds no review yet: create one with `evidencedb review new SLUG "
+                            "--title TEXT` (or run `evidencedb init` for the bundled Ke–Zhou review)")
     return first
 
 

@@ -131,3 +131,13 @@ def test_markers_under_a_scheme_without_grades_says_how_to_make_them(
     assert run(capsys, "--db", seeded_db, "grade", "--scheme", "equal")[0] == 0
     rows = json.loads(run(capsys, "--db", seeded_db, "markers", "--scheme", "equal", "--format", "json")[1])
     assert rows and rows[0]["biomarker"] == "tumour burden"
+
+
+def test_the_tui_names_an_unknown_review_or_an_empty_database_in_one_line(
+        empty_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--db", empty_db, "tui")
+    assert code == 1 and not out and err.count("\n") == 1 and "`evidencedb review new SLUG --title TEXT`" in err
+    run(capsys, "--db", empty_db, "review", "new", "mine", "--title", "Mine")
+    code, out, err = run(capsys, "--db", empty_db, "tui", "--review", "missing")
+    assert code == 1 and not out and err == (
+        "error: no review 'missing' (reviews: mine; `evidencedb review new missing --title TEXT` creates it)\n")

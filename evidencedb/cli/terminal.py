@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evidencedb.cli.common import ReviewOpt, app, state
+from evidencedb.cli.common import ReviewOpt, app, open_session, state
 
 
 @app.command()
@@ -17,4 +17,8 @@ def tui(review: ReviewOpt = None) -> None:
             raise EvidenceDBError("the terminal UI needs Textual, which evidencedb installs: "
                                   "reinstall it (pip install evidencedb)") from None
         raise
+    from evidencedb import queries
+
+    with open_session() as session:  # an unknown review or an empty database: one line, before any screen
+        review = queries.get_review(review, session=session).slug
     run(state["db"], review=review)  # turns the garbage collector back on once its first screen is drawn
