@@ -232,7 +232,16 @@ def _text_frame(records: list[dict[str, Any]], columns: list[str]) -> Any:
 
 
 def _write_csv(records: list[dict[str, Any]], columns: list[str], path: Path) -> None:
-    _text_frame(records, columns).to_csv(path, index=False)
+    """CSV, UTF-8: text that a spreadsheet would run as a formula is guarded (see :mod:`evidencedb.io.cells`)."""
+    import csv
+
+    from evidencedb.io.cells import guard
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([guard(c) for c in columns])
+        for r in records:
+            writer.writerow([guard(v) if isinstance(v, str) else _text(v) for v in (r[c] for c in columns)])
 
 
 def _write_json(records: list[dict[str, Any]], columns: list[str], path: Path) -> None:
@@ -247,18 +256,33 @@ def _write_markdown(records: list[dict[str, Any]], columns: list[str], path: Pat
 
 
 def _write_xlsx(records: list[dict[str, Any]], columns: list[str], path: Path) -> None:
-    import pandas as pd
+    """XLSX: whole numbers as numbers; everything else, decimals included, as text cells (never formulas)."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
     from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
-    cells = [[r[c] if isinstance(r[c], int | bool) else (_text(r[c]) or None) for c in columns] for r in records]
-    frame = pd.DataFrame(cells, columns=columns, dtype=object)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name="export")
-        sheet = writer.sheets["export"]
-        sheet.freeze_panes = "A2"
-        for index, column in enumerate(columns):
-            longest = max([len(column), *(len(_text(r[column])) for r in records)])
-            sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(longest + 2, 8), 60)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("export")
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns):
+        longest = max([len(column), *(len(_text(r[column])) for r in records[:1_000])])
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(longest + 2, 8), 60)
+
+    def text(value: str) -> Any:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # openpyxl would otherwise write text starting with "=" as a formula
+        return cell
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, int):  # and bool
+            return value
+        written = _text(value)
+        return text(written) if written else None
+
+    sheet.append([text(c) for c in columns])
+    for r in records:
+        sheet.append([cell(r[c]) for c in columns])
+    book.save(path)
 
 
 _WRITERS: dict[str, Callable[[list[dict[str, Any]], list[str], Path], None]] = {

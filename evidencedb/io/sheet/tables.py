@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencedb.errors import EvidenceDBError, ValidationError
+from evidencedb.io.cells import GUARDED_IN_CSV, unguard
 from evidencedb.io.sheet.columns import INPUT_COLUMNS, XLSX_SUFFIXES, Column, with_designs
 
 #: The worksheet read from a workbook when it exists (templates and exports name it so); else the first one.
@@ -94,11 +95,12 @@ def _csv_grid(path: Path) -> tuple[str, list[tuple[str, ...]]]:
     if not text or text.isspace():
         raise ValidationError(f"{path}: the file is empty")
     first = text[:_SCAN].lstrip("\r\n").split("\n", 1)[0]
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     delimiter = max((",", ";", "\t"), key=first.count)
     try:
         # UTF-8 goes to the parser as the bytes it was checked from (no round trip through str; its C
         # tokenizer reads UTF-8 itself and drops a byte-order mark).
-        source = io.StringIO(text) if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else io.BytesIO(raw)
+        source = io.StringIO(text) if utf16 else io.BytesIO(raw)
         # dtype=object: the parser's own strings, as typed (no conversion into a string array and back).
         frame = pd.read_csv(source, header=None, sep=delimiter, dtype=object, keep_default_na=False, na_filter=False,
                             skip_blank_lines=False, skipinitialspace=True, encoding="utf-8")
@@ -108,7 +110,10 @@ def _csv_grid(path: Path) -> tuple[str, list[tuple[str, ...]]]:
                               ) from None
     # Cells are not stripped here (seconds on 100k rows): the input models strip every value they take,
     # and the importer strips what it uses itself.
-    return delimiter, list(zip(*(frame[c].tolist() for c in frame.columns), strict=True))
+    grid = list(zip(*(frame[c].tolist() for c in frame.columns), strict=True))
+    if GUARDED_IN_CSV.search(text.encode("utf-8") if utf16 else raw):  # one scan; most files have no guarded cell
+        grid = [tuple(unguard(c) if c.startswith("'") else c for c in row) for row in grid]
+    return delimiter, grid
 
 
 def _xlsx_grid(path: Path) -> tuple[str, list[tuple[str, ...]]]:
@@ -135,7 +140,7 @@ def _xlsx_grid(path: Path) -> tuple[str, list[tuple[str, ...]]]:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValidationError(f"{path}: not a readable XLSX workbook ({reason})") from None
-    return name, [tuple(_cell(v) for v in row) for row in frame.to_numpy().tolist()]
+    return name, [tuple(unguard(_cell(v)) for v in row) for row in frame.to_numpy().tolist()]
 
 
 def read_table(path: Path) -> SheetTable:
