@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from evidencedb import schema
 from evidencedb.resources import bundled_dir
 
 
@@ -36,7 +37,14 @@ def _with_connection(engine: Engine, fn: str, revision: str) -> None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database up to ``revision``."""
+    """Migrate the database up to ``revision``.
+
+    Raises:
+        DatabaseError: the database is at a revision this code does not know (a newer evidencedb's).
+    """
+    current = current_revision(engine)
+    if current is not None and current not in schema.REVISIONS:
+        schema.check_revision(current, where=engine.url.render_as_string(hide_password=True))
     _with_connection(engine, "upgrade", revision)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -83,11 +84,25 @@ def open_engine(create_dirs: bool = False) -> Engine:
 
 @contextmanager
 def open_session(write: bool = False) -> Iterator[Session]:
+    """One transaction on the command's database, after checking that it exists at this code's schema.
+
+    Raises:
+        DatabaseError: no database file there (nothing is created), or its schema is missing, older or
+            newer than this version's (see :mod:`evidencedb.schema`).
+    """
+    from evidencedb import schema
     from evidencedb.db import session_scope
 
     engine = open_engine()
     try:
+        where = engine.url.render_as_string(hide_password=True)
+        path = engine.url.database if engine.dialect.name == "sqlite" else None
+        if path and path != ":memory:" and not Path(path).exists():
+            from evidencedb.errors import DatabaseError
+
+            raise DatabaseError(f"no database at {path}: `evidencedb --db {path} init` creates one")
         with session_scope(engine, write=write) as session:
+            schema.check_revision(schema.stored_revision(session.connection()), where=where)
             yield session
     finally:
         engine.dispose()
