@@ -176,6 +176,7 @@ def test_megabytes_of_random_bytes_are_refused_through_the_cli(tmp_path: Path, s
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / f"noise{suffix}"
     path.write_bytes(random.Random(7).randbytes(3_000_000))
+    assert run(capsys, "--db", str(tmp_path / "x.db"), "init", "--empty")[0] == 0
     code, out, err = run(capsys, "--db", str(tmp_path / "x.db"), "import", str(path))
     assert code == 1 and out == "" and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {path}: not ")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencedb.errors import ImportValidationError, RowProblem, ValidationError
+from evidencedb.io import limits
 from evidencedb.schemas import normalise_doi, normalise_pmid
 
 _KNOWN_DATABASES = {"pubmed": "PubMed", "medline": "PubMed", "nlm": "PubMed", "embase": "Embase",
@@ -154,10 +155,12 @@ def make_record(file: str, place: str, *, title: str | None, authors: str = "", 
 def read_bytes(path: Path) -> bytes:
     if not path.is_file():
         raise ValidationError(f"{path}: no such file")
+    limits.check_file_size(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ValidationError(f"{path}: cannot read the file ({exc.strerror})") from None
+    limits.check_lines(path, raw)
     if not raw.strip():
         raise CitationFileError(path.name, "line 1", "the file is empty (no citation records)")
     return raw

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencedb.errors import EvidenceDBError, ValidationError
+from evidencedb.io import limits
 from evidencedb.io.cells import GUARDED_IN_CSV, unguard
 from evidencedb.io.sheet.columns import INPUT_COLUMNS, XLSX_SUFFIXES, Column, with_designs
 
@@ -88,7 +89,9 @@ def _decode(path: Path, raw: bytes) -> str:
 def _csv_grid(path: Path) -> tuple[str, list[tuple[str, ...]]]:
     import pandas as pd
 
+    limits.check_file_size(path)
     raw = path.read_bytes()
+    limits.check_lines(path, raw)
     if not raw or raw.isspace():  # (no stripped copy of a file of megabytes)
         raise ValidationError(f"{path}: the file is empty")
     text = _decode(path, raw)
@@ -97,6 +100,7 @@ def _csv_grid(path: Path) -> tuple[str, list[tuple[str, ...]]]:
     first = text[:_SCAN].lstrip("\r\n").split("\n", 1)[0]
     utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     delimiter = max((",", ";", "\t"), key=first.count)
+    limits.check_columns(path, first, delimiter)
     try:
         # UTF-8 goes to the parser as the bytes it was checked from (no round trip through str; its C
         # tokenizer reads UTF-8 itself and drops a byte-order mark).
@@ -127,6 +131,7 @@ def _xlsx_grid(path: Path) -> tuple[str, list[tuple[str, ...]]]:
         raise ValidationError(f"{path}: a legacy .xls or encrypted workbook; save it as .xlsx (unencrypted) or CSV")
     if not zipfile.is_zipfile(path):
         raise ValidationError(f"{path}: not an XLSX workbook (not a zip archive)")
+    limits.check_workbook(path)
     try:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             names = [str(n) for n in book.sheet_names]
