@@ -22,6 +22,7 @@ from sqlmodel import Session, SQLModel, col
 
 from evidencedb import grading, queries
 from evidencedb.errors import DuplicateError, NotFoundError, UnknownDesignError, ValidationError
+from evidencedb.formatting import first_error
 from evidencedb.models import (
     AuditLog,
     Biomarker,
@@ -35,7 +36,7 @@ from evidencedb.models import (
     Study,
     utcnow,
 )
-from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn, first_error
+from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
 from evidencedb.scoring import Scheme
 
 
@@ -200,7 +201,7 @@ def _check_design(session: Session, review: Review, design: str) -> None:
     assert scheme is not None
     listed = session.get(SchemeDesign, (scheme.id, design))
     if listed is None:
-        raise UnknownDesignError(f"{scheme.name}@{scheme.version}", {design: ["(this study)"]})
+        raise UnknownDesignError(scheme.label, {design: ["(this study)"]})
 
 
 def add_study(review: Review, paper: Paper, data: StudyIn, *, session: Session, actor: str = "") -> Study:
@@ -377,4 +378,4 @@ def track_grades(review: Review, *, session: Session,
     after = grading.grade_snapshot(session, review.id, scheme.id)
     names = queries.biomarker_names(before.keys() | after.keys(), session=session)
     tracker.n_after = len(after)
-    tracker.changes = grading.diff_snapshots(names, f"{scheme.name}@{scheme.version}", before, after)
+    tracker.changes = grading.diff_snapshots(names, scheme.label, before, after)

@@ -24,9 +24,10 @@ from sqlmodel import Session
 
 from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
+from evidencedb.formatting import level_bands, score_text
 from evidencedb.io.files import write_whole
 from evidencedb.models import Review, ScoringScheme
-from evidencedb.scoring import Level, score_text
+from evidencedb.scoring import Level
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -145,7 +146,7 @@ def build_figure3(data: Figure3Data) -> Figure:
     _panel_b(ax_b, data, colours)
     _panel_c(ax_c, data, colours)
     _panel_d(ax_d, data)
-    bands = _bands(data)
+    bands = level_bands(data.levels)
     handles = [Patch(facecolor=colours[lv.level], edgecolor="#333333", linewidth=0.6,
                      label=f"{lv.level}  {bands[lv.level]}" + (f"  {lv.meaning}" if lv.meaning else ""))
                for lv in data.levels]
@@ -174,17 +175,6 @@ def draw_figure3(data: Figure3Data, directory: Path) -> list[Path]:
         write_whole(path, partial(fig.savefig, format=suffix[1:], facecolor="white", **options))
         paths.append(path)
     return paths
-
-
-def _bands(data: Figure3Data) -> dict[str, str]:
-    bands = {}
-    upper: Decimal | None = None
-    for lv in data.levels:
-        low = score_text(lv.min_score)
-        bands[lv.level] = f"≥ {low}" if upper is None else (f"< {score_text(upper)}" if lv.min_score == 0
-                                                            else f"{low}–<{score_text(upper)}")
-        upper = lv.min_score
-    return bands
 
 
 def _style(ax: Axes, letter: str, title: str) -> None:
@@ -216,7 +206,7 @@ def _panel_a(ax: Axes, data: Figure3Data, colours: dict[str, str]) -> None:
 def _panel_b(ax: Axes, data: Figure3Data, colours: dict[str, str]) -> None:
     from matplotlib.ticker import MaxNLocator
 
-    bands = _bands(data)
+    bands = level_bands(data.levels)
     levels = [lv for lv, _ in data.level_counts]
     counts = [n for _, n in data.level_counts]
     total = sum(counts) or 1

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from evidencedb.errors import NotFoundError, UnknownDesignError
+from evidencedb.formatting import score_text
 from evidencedb.models import (
     Grade,
     Milli,
@@ -36,7 +37,6 @@ from evidencedb.models import (
     Tally,
     utcnow,
 )
-from evidencedb.scoring import score_text
 
 # Above this many touched ids a refresh recomputes the review wholesale instead of by id lists.
 _BULK = 400
@@ -202,7 +202,7 @@ def check_designs(session: Session, review_id: int, scheme: ScoringScheme,
     unknown: dict[str, list[str]] = {}
     for design, label in rows:
         unknown.setdefault(design, []).append(label)
-    raise UnknownDesignError(f"{scheme.name}@{scheme.version}", unknown)
+    raise UnknownDesignError(scheme.label, unknown)
 
 
 def _level_case(session: Session, scheme_id: int, score: sa.ColumnElement[int]) -> sa.ColumnElement[str]:

@@ -208,7 +208,7 @@ def get_scheme(spec: str | None, *, session: Session, review: Review | None = No
         q.order_by(col(ScoringScheme.id).desc()).limit(1)
     ).scalar_one_or_none()
     if found is None:
-        known = ", ".join(f"{s.name}@{s.version}" for s in list_schemes(session=session)) or "none"
+        known = ", ".join(s.label for s in list_schemes(session=session)) or "none"
         raise NotFoundError(f"no scoring scheme {spec!r} (schemes: {known})")
     return found
 
@@ -302,7 +302,7 @@ def list_markers(review: Review, *, session: Session, scheme: ScoringScheme | No
     q = q.order_by(*keys, col(Biomarker.name)).offset(offset)
     if limit is not None:
         q = q.limit(limit)
-    label = f"{scheme.name}@{scheme.version}"
+    label = scheme.label
     return [MarkerRow(name, category, score, level, n_studies, n_conflicting, cls, scheme=label)
             for name, category, score, level, n_studies, n_conflicting, cls in session.execute(q)]
 
@@ -411,7 +411,7 @@ def explain_marker(review: Review, name: str, *, session: Session,
                      f.quote, f.location)
         for f, label, _, year in rows
     )
-    return MarkerExplanation(marker, synonyms, review.slug, f"{scheme.name}@{scheme.version}", scheme.content_hash,
+    return MarkerExplanation(marker, synonyms, review.slug, scheme.label, scheme.content_hash,
                              result, stored.score if stored else None, stored.level if stored else None, findings)
 
 

@@ -345,16 +345,3 @@ class FindingIn(_Input):
         # Set without pydantic's assignment machinery: derived values, already exact and typed.
         self.__dict__["norm_value"], self.__dict__["norm_unit"] = normalised or (None, None)
         return self
-
-
-def first_error(exc: Exception) -> str:
-    """One line from a pydantic ValidationError: ``field: reason``."""
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        items = errors()
-        if items:
-            item = items[0]
-            loc = ".".join(str(p) for p in item.get("loc", ())) or "value"
-            msg = str(item.get("msg", "invalid")).removeprefix("Value error, ")
-            return f"{loc}: {msg}"
-    return str(exc)

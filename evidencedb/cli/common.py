@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from evidencedb.scoring import json_number, score_text
+from evidencedb.formatting import json_number, score_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

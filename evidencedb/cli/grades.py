@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from evidencedb.scoring import json_number
+from evidencedb.formatting import json_number
 
 if TYPE_CHECKING:
     pass
@@ -44,7 +44,7 @@ def markers(
                                     grade_class=grade_class.value if grade_class else None)
     emit([{"biomarker": m.biomarker, "category": m.category, "score": m.score, "level": m.level,
            "n_studies": m.n_studies, "n_conflicting": m.n_conflicting, "class": m.grade_class} for m in rows],
-         fmt, title=f"{r.slug} · {s.name}@{s.version}")
+         fmt, title=f"{r.slug} · {s.label}")
 
 
 @app.command()
@@ -122,7 +122,7 @@ def grade(review: ReviewOpt = None, scheme: SchemeOpt = None,
             grading.regrade(session, r.id, s)
     changes = tracker.changes
     if fmt is Format.table and not changes:
-        typer.echo(f"{tracker.n_after} grades of {r.slug} under {s.name}@{s.version}: nothing changed")
+        typer.echo(f"{tracker.n_after} grades of {r.slug} under {s.label}: nothing changed")
         return
     emit([{"biomarker": c.biomarker, "old_score": c.old_score, "old_level": c.old_level, "new_score": c.new_score,
-           "new_level": c.new_level} for c in changes], fmt, title=f"Grades changed ({s.name}@{s.version})")
+           "new_level": c.new_level} for c in changes], fmt, title=f"Grades changed ({s.label})")

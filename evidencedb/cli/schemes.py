@@ -53,4 +53,4 @@ def scheme_add(path: Annotated[Path, typer.Argument(help="Scheme JSON file (see 
     scheme = Scheme.from_file(path)
     with open_session(write=True) as session:
         row = curation.ensure_scheme(scheme, session=session)
-    typer.echo(f"scheme {row.name}@{row.version} stored (sha256 {row.content_hash})")
+    typer.echo(f"scheme {row.label} stored (sha256 {row.content_hash})")

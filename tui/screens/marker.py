@@ -15,8 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
+from evidencedb.formatting import score_text
 from evidencedb.queries import MarkerExplanation
-from evidencedb.scoring import score_text
 from tui.screens.base import EvidenceScreen
 from tui.widgets.badge import level_badge
 

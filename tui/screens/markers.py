@@ -17,8 +17,8 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Select, Static
 
 from evidencedb.errors import EvidenceDBError
+from evidencedb.formatting import score_text
 from evidencedb.queries import MARKER_ORDERS, sorts_descending
-from evidencedb.scoring import score_text
 from tui.screens.base import EvidenceScreen
 from tui.store import MarkerPage
 from tui.widgets.badge import level_badge

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from evidencedb.errors import RowProblem
+from evidencedb.formatting import cell_text
 from evidencedb.io.bulk import chunks
 from evidencedb.io.sheet.columns import COLUMN_OF, IDENTITY_FIELDS, STUDY_FIELDS, VALUE_FIELDS
 from evidencedb.io.sheet.types import FindingChange, FindingEntry, ParsedSheet
@@ -43,10 +44,6 @@ class ImportPlan:
     changes: list[FindingChange] = field(default_factory=list)
     updates: list[tuple[Finding, FindingEntry, tuple[str, ...]]] = field(default_factory=list)
     n_present: int = 0
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 def _compared(entry: FindingEntry) -> tuple[str, ...]:
@@ -176,4 +173,4 @@ def _plan_findings(plan: ImportPlan, parsed: ParsedSheet, known: dict[str, tuple
             plan.updates.append((match, entry, names))
             plan.changes.append(FindingChange(
                 entry.row, entry.label, f.biomarker, f.outcome, match.id or 0,
-                tuple((COLUMN_OF.get(n, n), _text(getattr(match, n)), _text(getattr(f, n))) for n in names)))
+                tuple((COLUMN_OF.get(n, n), cell_text(getattr(match, n)), cell_text(getattr(f, n))) for n in names)))
