@@ -62,7 +62,7 @@ class MarkerScreen(EvidenceScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self) -> None:
-        explanation = self.app.store.explain(self.app.review, self.biomarker)  # type: ignore[attr-defined]
+        explanation = self.evidence_app.store.explain(self.evidence_app.review, self.biomarker)
         self.app.call_from_thread(self.show, explanation)
 
     def show(self, ex: MarkerExplanation) -> None:
