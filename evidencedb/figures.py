@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
-from evidencedb.formatting import level_bands, score_text
+from evidencedb.formatting import level_bands, score_text, share_text
 from evidencedb.io.files import write_whole
 from evidencedb.models import Review, ScoringScheme
 from evidencedb.scoring import Level
@@ -209,18 +209,17 @@ def _panel_b(ax: Axes, data: Figure3Data, colours: dict[str, str]) -> None:
     bands = level_bands(data.levels)
     levels = [lv for lv, _ in data.level_counts]
     counts = [n for _, n in data.level_counts]
-    total = sum(counts) or 1
+    total = sum(counts)
     bars = ax.bar(range(len(levels)), counts, color=[colours[lv] for lv in levels], edgecolor="#333333",
                   linewidth=0.6, width=0.66)
-    ax.bar_label(bars, labels=[f"{n}\n({Decimal(100 * n) / Decimal(total):.1f}%)" for n in counts], padding=3,
-                 fontsize=9)
+    ax.bar_label(bars, labels=[f"{n}\n({share_text(n, total)})" for n in counts], padding=3, fontsize=9)
     ax.set_xticks(range(len(levels)), [f"{lv}\n{bands[lv]}" for lv in levels], fontsize=9.5)
     ax.set_ylim(0, max(counts) * 1.3 + 0.5)
     ax.set_ylabel("Biomarkers", fontsize=10)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
     ax.set_axisbelow(True)
-    _style(ax, "B", f"Distribution across evidence levels (n = {sum(counts)} graded biomarkers)")
+    _style(ax, "B", f"Distribution across evidence levels (n = {total} graded biomarkers)")
 
 
 def _panel_c(ax: Axes, data: Figure3Data, colours: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""How values are written for people: scores, level bands, scheme labels, table cells, input errors.
+"""How values are written for people: scores, level bands, thresholds, table cells, input errors.
 
 Why this module exists: the CLI, the TUI, the exports and the figures show the same values, and each
 is written by one function here, so a score reads "6.0" and a band "4.0 to < 6.0" in a listing, a
@@ -38,8 +38,11 @@ def exact_score(value: Decimal) -> Decimal:
 
 
 def json_number(value: Any) -> Any:
-    """A value for JSON: a decimal is a number when thousandths hold it exactly (scores, coefficients),
-    else its exact text; anything else is returned as it is."""
+    """A value for JSON: a decimal is a number when thousandths hold it exactly, else its exact text.
+
+    Scores and coefficients (three places at most) become numbers; anything that is not a decimal is
+    returned as it is.
+    """
     if isinstance(value, Decimal):
         return float(value) if value == value.quantize(_THOUSANDTHS) else format(value, "f")
     return value
@@ -76,6 +79,29 @@ def level_bands(levels: Iterable[LevelCut]) -> dict[str, str]:
 def scheme_label(name: str, version: str) -> str:
     """A scheme as users name it: ``name@version`` (what ``--scheme`` accepts)."""
     return f"{name}@{version}"
+
+
+def share_text(part: int, whole: int) -> str:
+    """``part`` as a percentage of ``whole`` with one decimal place (``7.1%``; ``0.0%`` of nothing)."""
+    return f"{Decimal(100 * part) / Decimal(whole or 1):.1f}%"
+
+
+# --------------------------------------------------------------------------------------------------
+# Thresholds
+
+#: How listings print a comparator (``range`` is printed as ``low–high``).
+COMPARATOR_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
+
+
+def threshold_text(comparator: str | None, value: object, upper: object, unit: str | None) -> str:
+    """A threshold as listings show it: ``≥ 40 %``, ``0.5–1.0 ×10⁹/L``, or ``""`` without a comparator."""
+    if not comparator:
+        return ""
+    unit_text = f" {unit}" if unit else ""
+    if comparator == "range":
+        return f"{value}–{upper}{unit_text}"
+    shown = "" if value is None else str(value)
+    return f"{COMPARATOR_SYMBOLS.get(comparator, comparator)} {shown}{unit_text}".strip()
 
 
 # --------------------------------------------------------------------------------------------------

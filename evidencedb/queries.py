@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from evidencedb.errors import DatabaseError, NotFoundError
+from evidencedb.formatting import threshold_text
 from evidencedb.models import (
     Biomarker,
     BiomarkerSynonym,
@@ -314,21 +315,6 @@ def count_markers(review: Review, *, session: Session, scheme: ScoringScheme | N
     q = _marker_query(review, session=session, scheme=scheme, min_level=min_level, grade_class=grade_class,
                       search=search, columns=(sa.func.count(),))
     return int(session.execute(q).scalar_one())
-
-
-#: How listings print a comparator (``range`` is printed as ``low–high``).
-COMPARATOR_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
-
-
-def threshold_text(comparator: str | None, value: object, upper: object, unit: str | None) -> str:
-    """A threshold as listings show it: ``≥ 40 %``, ``0.5–1.0 ×10⁹/L``, or ``""`` without a comparator."""
-    if not comparator:
-        return ""
-    unit_text = f" {unit}" if unit else ""
-    if comparator == "range":
-        return f"{value}–{upper}{unit_text}"
-    shown = "" if value is None else str(value)
-    return f"{COMPARATOR_SYMBOLS.get(comparator, comparator)} {shown}{unit_text}".strip()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from evidencedb.formatting import (
     level_bands,
     scheme_label,
     score_text,
+    share_text,
+    threshold_text,
 )
 from evidencedb.scoring import Level
 
@@ -42,6 +44,13 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], Any]] = [
     ("band: the lowest level", level_band, (Decimal("0"), Decimal("1.000")), "0.0 to < 1.0"),
     ("band: cut-offs in thousandths", level_band, (Decimal("2.5"), Decimal("3.125")), "2.5 to < 3.125"),
     ("scheme label", scheme_label, ("ke-zhou-2025", "1.0"), "ke-zhou-2025@1.0"),
+    ("share: one decimal place", share_text, (2, 28), "7.1%"),
+    ("share: of nothing", share_text, (0, 0), "0.0%"),
+    ("threshold: a comparator as its symbol", threshold_text, (">=", Decimal("40"), None, "%"), "≥ 40 %"),
+    ("threshold: a range", threshold_text, ("range", Decimal("0.5"), Decimal("1.0"), "×10⁹/L"), "0.5–1.0 ×10⁹/L"),
+    ("threshold: no unit", threshold_text, ("<", Decimal("1E-4"), None, None), "< 0.0001"),
+    ("threshold: a comparator without a value", threshold_text, ("=", None, None, ""), "="),
+    ("threshold: none without a comparator", threshold_text, (None, Decimal("5"), None, "%"), ""),
     ("cell: missing is blank", cell_text, (None,), ""),
     ("cell: yes", cell_text, (True,), "yes"),
     ("cell: no", cell_text, (False,), "no"),

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
-from evidencedb.formatting import cell_text, exact_score, json_number, level_bands
+from evidencedb.formatting import COMPARATOR_SYMBOLS, cell_text, exact_score, json_number, level_bands, share_text
 from evidencedb.io.files import write_whole
 from evidencedb.io.sheet.columns import COLUMNS
 from evidencedb.models import Review, ScoringScheme
@@ -137,7 +137,7 @@ def summary_rows(review: Review, *, session: Session, scheme: ScoringScheme | No
                          f"{t.patients_min}–{t.patients_max}"))
 
     def share(n: int) -> str:
-        return f"{Decimal(100 * n) / Decimal(s.n_studies or 1):.1f}%"
+        return share_text(n, s.n_studies)
 
     designs = sorted(s.designs.items(), key=lambda kv: (-kv[1], kv[0]))
     rows += [_row("design", d, n, None, share(n)) for d, n in designs]
@@ -146,7 +146,7 @@ def summary_rows(review: Review, *, session: Session, scheme: ScoringScheme | No
         rows += [_row(section, k, n, None, share(n)) for k, n in split.items()]
     rows += [_row("outcome", f"{o.outcome} ({o.category})", o.n_studies, o.n_findings, "") for o in t.outcomes]
     for r in t.thresholds:
-        comparators = "/".join(queries.COMPARATOR_SYMBOLS.get(c, c) for c in r.comparators)
+        comparators = "/".join(COMPARATOR_SYMBOLS.get(c, c) for c in r.comparators)
         span = cell_text(r.low) if r.low == r.high else f"{cell_text(r.low)} to {cell_text(r.high)}"
         unit = f" [{r.unit}]" if r.unit else ""
         rows.append(_row("threshold", f"{r.biomarker} · {r.outcome}{unit}", r.n_studies, r.n_findings,

@@ -16,8 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
+from evidencedb.formatting import threshold_text
 from evidencedb.models import CENTRES, POPULATIONS
-from evidencedb.queries import threshold_text
 from evidencedb.schemas import PaperIn, StudyIn, normalise_doi, normalise_pmid
 from tui.screens.base import EvidenceScreen
 from tui.store import PAPER_FIELDS, STUDY_FIELDS, FindingDraft, SaveResult, StudyDraft, paper_changes, study_changes
