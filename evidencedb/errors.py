@@ -105,5 +105,5 @@ def describe(error: BaseException) -> str:
     if isinstance(error, SQLAlchemyError):
         return describe_database_error(error)
     if isinstance(error, OSError):
-        return f"{error.strerror or error}: {getattr(error, 'filename', '') or ''}".rstrip(": ")
+        return f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")
     return f"{type(error).__name__}: {error}"

@@ -19,14 +19,14 @@ if TYPE_CHECKING:
 _THOUSANDTHS = Decimal("0.001")
 
 # --------------------------------------------------------------------------------------------------
-# Scores
+# Scores and shares
 
 
 def score_text(value: Decimal) -> str:
     """A score as people write it: one decimal place when that is exact, else all it needs.
 
-    ``6.000`` → ``6.0``, ``11.300`` → ``11.3``, ``0.250`` → ``0.25``, ``1E-6`` → ``0.000001``: exact,
-    never rounded, never in exponent notation.
+    ``6.000`` → ``6.0``, ``11.300`` → ``11.3``, ``0.250`` → ``0.25``, ``1E-6`` → ``0.000001``: every
+    digit a score has (never a binary float's approximation), never in exponent notation.
     """
     text = format(value.normalize(), "f")
     return text if "." in text else text + ".0"
@@ -46,6 +46,11 @@ def json_number(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value) if value == value.quantize(_THOUSANDTHS) else format(value, "f")
     return value
+
+
+def share_text(part: int, whole: int) -> str:
+    """``part`` as a percentage of ``whole`` with one decimal place (``7.1%``; ``0.0%`` of nothing)."""
+    return f"{Decimal(100 * part) / Decimal(whole or 1):.1f}%"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -79,11 +84,6 @@ def level_bands(levels: Iterable[LevelCut]) -> dict[str, str]:
 def scheme_label(name: str, version: str) -> str:
     """A scheme as users name it: ``name@version`` (what ``--scheme`` accepts)."""
     return f"{name}@{version}"
-
-
-def share_text(part: int, whole: int) -> str:
-    """``part`` as a percentage of ``whole`` with one decimal place (``7.1%``; ``0.0%`` of nothing)."""
-    return f"{Decimal(100 * part) / Decimal(whole or 1):.1f}%"
 
 
 # --------------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -103,3 +105,11 @@ def test_input_errors_name_the_field_and_drop_pydantics_prefix() -> None:
     assert [str(e) for e in errors][2].startswith("tags.a: ")
     assert first_error(_refused(name="")) == "name: a name is required"
     assert str(InputError((), "not an object")) == "value: not an object" and InputError((), "").field == ""
+
+
+def test_formatting_imports_no_library() -> None:
+    code = ("import sys, evidencedb.formatting; "
+            "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'sqlmodel', 'pydantic', "
+            "'textual', 'rich', 'typer', 'pandas', 'matplotlib'})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == ""
