@@ -22,6 +22,7 @@ from sqlmodel import Session, SQLModel, col
 
 from evidencedb import grading, queries
 from evidencedb.errors import DuplicateError, NotFoundError, UnknownDesignError, ValidationError
+from evidencedb.formatting import first_error
 from evidencedb.models import (
     AuditLog,
     Biomarker,
@@ -37,7 +38,7 @@ from evidencedb.models import (
     Study,
     utcnow,
 )
-from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, ReviewFields, ReviewIn, StudyIn, first_error
+from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, ReviewFields, ReviewIn, StudyIn
 from evidencedb.scoring import Scheme
 
 
@@ -202,7 +203,7 @@ def _check_design(session: Session, review: Review, design: str) -> None:
     assert scheme is not None
     listed = session.get(SchemeDesign, (scheme.id, design))
     if listed is None:
-        raise UnknownDesignError(f"{scheme.name}@{scheme.version}", {design: ["(this study)"]})
+        raise UnknownDesignError(scheme.label, {design: ["(this study)"]})
 
 
 def add_study(review: Review, paper: Paper, data: StudyIn, *, session: Session, actor: str = "") -> Study:
@@ -379,7 +380,7 @@ def track_grades(review: Review, *, session: Session,
     after = grading.grade_snapshot(session, review.id, scheme.id)
     names = queries.biomarker_names(before.keys() | after.keys(), session=session)
     tracker.n_after = len(after)
-    tracker.changes = grading.diff_snapshots(names, f"{scheme.name}@{scheme.version}", before, after)
+    tracker.changes = grading.diff_snapshots(names, scheme.label, before, after)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -453,9 +454,8 @@ def update_review(review: Review, changes: Mapping[str, Any], *, session: Sessio
         grading.regrade(session, review.id, scheme)
         after = grading.grade_snapshot(session, review.id, scheme.id)
         names = queries.biomarker_names(before.keys() | after.keys(), session=session)
-        moved = grading.diff_snapshots(names, f"{old_scheme.name}@{old_scheme.version} → "
-                                              f"{scheme.name}@{scheme.version}", before, after)
-        changed += (("scheme", f"{old_scheme.name}@{old_scheme.version}", f"{scheme.name}@{scheme.version}"),)
+        moved = grading.diff_snapshots(names, f"{old_scheme.label} → {scheme.label}", before, after)
+        changed += (("scheme", old_scheme.label, scheme.label),)
     if not changed:
         return ReviewEdit(())
     for name, _, new in changed:

@@ -1,7 +1,7 @@
-"""Exceptions of the evidence database.
+"""Exceptions of the evidence database, and the one line each front end shows for an error.
 
-Why this module exists: the CLI and the TUI turn these into one clear line each; anything else that
-escapes is a bug. Every message names the thing that is wrong.
+Why this module exists: the CLI and the TUI turn these into one clear line each (:func:`describe`);
+anything else that escapes is a bug. Every message names the thing that is wrong.
 """
 
 from __future__ import annotations
@@ -82,3 +82,28 @@ def describe_database_error(exc: BaseException) -> str:
     if "database is locked" in lowered:
         return "the database is locked by another writer; try again"
     return text
+
+
+def is_user_error(error: BaseException) -> bool:
+    """Whether ``error`` is one the user can act on (ours, the database's or a file's), not a bug."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(error, EvidenceDBError | SQLAlchemyError | OSError)
+
+
+def describe(error: BaseException) -> str:
+    """One line for any error a command, a worker or a write can raise.
+
+    Ours as they are, database errors as :func:`describe_database_error` words them, file errors as
+    the reason and the file (``No such file or directory: x.csv``); anything else (a bug) by its type
+    and message.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(error, EvidenceDBError):
+        return str(error)
+    if isinstance(error, SQLAlchemyError):
+        return describe_database_error(error)
+    if isinstance(error, OSError):
+        return f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")
+    return f"{type(error).__name__}: {error}"

@@ -24,9 +24,10 @@ from sqlmodel import Session
 
 from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
+from evidencedb.formatting import level_bands, score_text, share_text
 from evidencedb.io.files import write_whole
 from evidencedb.models import Review, ScoringScheme
-from evidencedb.scoring import Level, score_text
+from evidencedb.scoring import Level
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -145,7 +146,7 @@ def build_figure3(data: Figure3Data) -> Figure:
     _panel_b(ax_b, data, colours)
     _panel_c(ax_c, data, colours)
     _panel_d(ax_d, data)
-    bands = _bands(data)
+    bands = level_bands(data.levels)
     handles = [Patch(facecolor=colours[lv.level], edgecolor="#333333", linewidth=0.6,
                      label=f"{lv.level}  {bands[lv.level]}" + (f"  {lv.meaning}" if lv.meaning else ""))
                for lv in data.levels]
@@ -174,17 +175,6 @@ def draw_figure3(data: Figure3Data, directory: Path) -> list[Path]:
         write_whole(path, partial(fig.savefig, format=suffix[1:], facecolor="white", **options))
         paths.append(path)
     return paths
-
-
-def _bands(data: Figure3Data) -> dict[str, str]:
-    bands = {}
-    upper: Decimal | None = None
-    for lv in data.levels:
-        low = score_text(lv.min_score)
-        bands[lv.level] = f"≥ {low}" if upper is None else (f"< {score_text(upper)}" if lv.min_score == 0
-                                                            else f"{low}–<{score_text(upper)}")
-        upper = lv.min_score
-    return bands
 
 
 def _style(ax: Axes, letter: str, title: str) -> None:
@@ -216,21 +206,20 @@ def _panel_a(ax: Axes, data: Figure3Data, colours: dict[str, str]) -> None:
 def _panel_b(ax: Axes, data: Figure3Data, colours: dict[str, str]) -> None:
     from matplotlib.ticker import MaxNLocator
 
-    bands = _bands(data)
+    bands = level_bands(data.levels)
     levels = [lv for lv, _ in data.level_counts]
     counts = [n for _, n in data.level_counts]
-    total = sum(counts) or 1
+    total = sum(counts)
     bars = ax.bar(range(len(levels)), counts, color=[colours[lv] for lv in levels], edgecolor="#333333",
                   linewidth=0.6, width=0.66)
-    ax.bar_label(bars, labels=[f"{n}\n({Decimal(100 * n) / Decimal(total):.1f}%)" for n in counts], padding=3,
-                 fontsize=9)
+    ax.bar_label(bars, labels=[f"{n}\n({share_text(n, total)})" for n in counts], padding=3, fontsize=9)
     ax.set_xticks(range(len(levels)), [f"{lv}\n{bands[lv]}" for lv in levels], fontsize=9.5)
     ax.set_ylim(0, max(counts) * 1.3 + 0.5)
     ax.set_ylabel("Biomarkers", fontsize=10)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
     ax.set_axisbelow(True)
-    _style(ax, "B", f"Distribution across evidence levels (n = {sum(counts)} graded biomarkers)")
+    _style(ax, "B", f"Distribution across evidence levels (n = {total} graded biomarkers)")
 
 
 def _panel_c(ax: Axes, data: Figure3Data, colours: dict[str, str]) -> None:

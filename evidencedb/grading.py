@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from evidencedb.errors import NotFoundError, UnknownDesignError
+from evidencedb.formatting import score_text
 from evidencedb.models import (
     Grade,
     Milli,
@@ -36,12 +37,12 @@ from evidencedb.models import (
     Tally,
     utcnow,
 )
-from evidencedb.scoring import score_text
 
 # Above this many touched ids a refresh recomputes the review wholesale instead of by id lists.
-_BULK = 400
+_WHOLESALE_ABOVE = 400
 
-F = sa.table(
+#: The finding columns grading reads, as a lightweight table (the aggregates need no ORM entity).
+_FINDING = sa.table(
     "finding", sa.column("study_id"), sa.column("biomarker_id"), sa.column("association"),
     sa.column("outcome_category"),
 )
@@ -66,19 +67,19 @@ class GradeChange:
 
 def _supports(category: str) -> sa.ColumnElement[int]:
     return sa.func.sum(
-        sa.case(((F.c.association == "supports") & (F.c.outcome_category == category), 1), else_=0)
+        sa.case(((_FINDING.c.association == "supports") & (_FINDING.c.outcome_category == category), 1), else_=0)
     )
 
 
 def _support_select(where: sa.ColumnElement[bool]) -> sa.Select[*tuple[Any, ...]]:
     """Support rows recomputed from findings, for the studies selected by ``where``."""
-    no_assoc = sa.func.sum(sa.case((F.c.association == "no association", 1), else_=0))
+    no_assoc = sa.func.sum(sa.case((_FINDING.c.association == "no association", 1), else_=0))
     return (
-        sa.select(F.c.study_id, F.c.biomarker_id, col(Study.review_id), _supports("efficacy"), _supports("toxicity"),
-                  no_assoc)
-        .select_from(F.join(Study, col(Study.id) == F.c.study_id))
+        sa.select(_FINDING.c.study_id, _FINDING.c.biomarker_id, col(Study.review_id), _supports("efficacy"),
+                  _supports("toxicity"), no_assoc)
+        .select_from(_FINDING.join(Study, col(Study.id) == _FINDING.c.study_id))
         .where(where)
-        .group_by(F.c.study_id, F.c.biomarker_id, col(Study.review_id))
+        .group_by(_FINDING.c.study_id, _FINDING.c.biomarker_id, col(Study.review_id))
     )
 
 
@@ -131,7 +132,7 @@ def rebuild(session: Session, review_id: int) -> None:
     session.flush()
     study_ids = sa.select(col(Study.id)).where(col(Study.review_id) == review_id)
     session.execute(sa.delete(Support).where(col(Support.review_id) == review_id))
-    _insert_support(session, _support_select(F.c.study_id.in_(study_ids)))
+    _insert_support(session, _support_select(_FINDING.c.study_id.in_(study_ids)))
     refresh_tally(session, review_id, None)
 
 
@@ -146,17 +147,17 @@ def refresh_pairs(session: Session, review_id: int, pairs: Iterable[tuple[int, i
     biomarkers = {b for _, b in pairs}
     if not pairs:
         return biomarkers
-    if len(pairs) > _BULK:
+    if len(pairs) > _WHOLESALE_ABOVE:
         rebuild(session, review_id)
         return biomarkers
     studies = {s for s, _ in pairs}
-    pair_filter = sa.or_(*[(F.c.study_id == s) & (F.c.biomarker_id == b) for s, b in sorted(pairs)])
+    pair_filter = sa.or_(*[(_FINDING.c.study_id == s) & (_FINDING.c.biomarker_id == b) for s, b in sorted(pairs)])
     session.execute(
         sa.delete(Support).where(
             sa.or_(*[(col(Support.study_id) == s) & (col(Support.biomarker_id) == b) for s, b in sorted(pairs)])
         )
     )
-    _insert_support(session, _support_select(F.c.study_id.in_(sorted(studies)) & pair_filter))
+    _insert_support(session, _support_select(_FINDING.c.study_id.in_(sorted(studies)) & pair_filter))
     refresh_tally(session, review_id, biomarkers)
     return biomarkers
 
@@ -202,7 +203,7 @@ def check_designs(session: Session, review_id: int, scheme: ScoringScheme,
     unknown: dict[str, list[str]] = {}
     for design, label in rows:
         unknown.setdefault(design, []).append(label)
-    raise UnknownDesignError(f"{scheme.name}@{scheme.version}", unknown)
+    raise UnknownDesignError(scheme.label, unknown)
 
 
 def _level_case(session: Session, scheme_id: int, score: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
@@ -264,7 +265,7 @@ def regrade(session: Session, review_id: int, scheme: ScoringScheme,
         UnknownDesignError: a study's design is not weighted by the scheme.
     """
     session.flush()
-    if biomarker_ids is not None and len(biomarker_ids) > _BULK:
+    if biomarker_ids is not None and len(biomarker_ids) > _WHOLESALE_ABOVE:
         biomarker_ids = None
     check_designs(session, review_id, scheme, biomarker_ids)
     delete = sa.delete(Grade).where(col(Grade.review_id) == review_id, col(Grade.scheme_id) == scheme.id)

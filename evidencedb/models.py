@@ -20,6 +20,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from evidencedb.formatting import scheme_label
+
 # The naming convention must be set before any table is defined: migrations and batch-mode table
 # copies rely on every constraint having a stable name.
 SQLModel.metadata.naming_convention = {
@@ -169,6 +171,11 @@ class ScoringScheme(_Table, table=True):
     source: str = Field(default="", sa_type=sa.Text)
     content_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def label(self) -> str:
+        """``name@version``, as shown to users."""
+        return scheme_label(self.name, self.version)
 
 
 class SchemeDesign(_Table, table=True):

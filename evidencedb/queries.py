@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from evidencedb.errors import DatabaseError, NotFoundError
+from evidencedb.formatting import threshold_text
 from evidencedb.models import (
     Biomarker,
     BiomarkerSynonym,
@@ -259,7 +260,7 @@ def get_scheme(spec: str | None, *, session: Session, review: Review | None = No
         q.order_by(col(ScoringScheme.id).desc()).limit(1)
     ).scalar_one_or_none()
     if found is None:
-        known = ", ".join(f"{s.name}@{s.version}" for s in list_schemes(session=session)) or "none"
+        known = ", ".join(s.label for s in list_schemes(session=session)) or "none"
         raise NotFoundError(f"no scoring scheme {spec!r} (schemes: {known})")
     return found
 
@@ -354,7 +355,7 @@ def list_markers(review: Review, *, session: Session, scheme: ScoringScheme | No
     q = q.order_by(*keys, col(Biomarker.name)).offset(offset)
     if limit is not None:
         q = q.limit(limit)
-    label = f"{scheme.name}@{scheme.version}"
+    label = scheme.label
     return [MarkerRow(name, category, score, level, n_studies, n_conflicting, cls, scheme=label)
             for name, category, score, level, n_studies, n_conflicting, cls in session.execute(q)]
 
@@ -366,21 +367,6 @@ def count_markers(review: Review, *, session: Session, scheme: ScoringScheme | N
     q = _marker_query(review, session=session, scheme=scheme, min_level=min_level, grade_class=grade_class,
                       search=search, columns=(sa.func.count(),))
     return int(session.execute(q).scalar_one())
-
-
-#: How listings print a comparator (``range`` is printed as ``low–high``).
-COMPARATOR_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
-
-
-def threshold_text(comparator: str | None, value: object, upper: object, unit: str | None) -> str:
-    """A threshold as listings show it: ``≥ 40 %``, ``0.5–1.0 ×10⁹/L``, or ``""`` without a comparator."""
-    if not comparator:
-        return ""
-    unit_text = f" {unit}" if unit else ""
-    if comparator == "range":
-        return f"{value}–{upper}{unit_text}"
-    shown = "" if value is None else str(value)
-    return f"{COMPARATOR_SYMBOLS.get(comparator, comparator)} {shown}{unit_text}".strip()
 
 
 @dataclass(frozen=True)
@@ -469,7 +455,7 @@ def explain_marker(review: Review, name: str, *, session: Session,
                      f.quote, f.location)
         for f, label, _, year in rows
     )
-    return MarkerExplanation(marker, synonyms, review.slug, f"{scheme.name}@{scheme.version}", scheme.content_hash,
+    return MarkerExplanation(marker, synonyms, review.slug, scheme.label, scheme.content_hash,
                              result, stored.score if stored else None, stored.level if stored else None, findings)
 
 

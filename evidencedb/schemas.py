@@ -348,19 +348,6 @@ class FindingIn(_Input):
         return self
 
 
-def first_error(exc: Exception) -> str:
-    """One line from a pydantic ValidationError: ``field: reason``."""
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        items = errors()
-        if items:
-            item = items[0]
-            loc = ".".join(str(p) for p in item.get("loc", ())) or "value"
-            msg = str(item.get("msg", "invalid")).removeprefix("Value error, ")
-            return f"{loc}: {msg}"
-    return str(exc)
-
-
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencedb.errors import UnknownDesignError, ValidationError
+from evidencedb.formatting import scheme_label
 
 ZERO = Decimal("0")
 PLACES = Decimal("0.001")
@@ -69,15 +70,15 @@ class Scheme:
     @property
     def label(self) -> str:
         """``name@version``, as shown to users."""
-        return f"{self.name}@{self.version}"
+        return scheme_label(self.name, self.version)
 
     def canonical(self) -> dict[str, Any]:
         """The canonical JSON object: what the content hash covers."""
         return {
             "name": self.name,
             "version": self.version,
-            "designs": {d: _fmt(c) for d, c in sorted(self.designs.items())},
-            "levels": [{"level": lv.level, "min_score": _fmt(lv.min_score)} for lv in self.levels],
+            "designs": {d: _canonical_text(c) for d, c in sorted(self.designs.items())},
+            "levels": [{"level": lv.level, "min_score": _canonical_text(lv.min_score)} for lv in self.levels],
         }
 
     @property
@@ -102,7 +103,7 @@ class Scheme:
         """
         notes = [self.description] if name == self.name and self.description else []
         notes.append(description or f"Derived from {self.label}: " + "; ".join(
-            f"{design} = {_fmt(value)}" for design, value in designs.items()) + ".")
+            f"{design} = {_canonical_text(value)}" for design, value in designs.items()) + ".")
         return Scheme(name=name, version=version, designs={**self.designs, **designs}, levels=self.levels,
                       description=" ".join(notes), source=self.source)
 
@@ -159,7 +160,8 @@ def _check_decimal(what: str, value: Decimal) -> None:
         raise ValidationError(f"{what}: {value} has more than three decimal places")
 
 
-def _fmt(value: Decimal) -> str:
+def _canonical_text(value: Decimal) -> str:
+    """A decimal as the content hash covers it (not for display: stored hashes fix this form for good)."""
     return str(value.quantize(Decimal("0.1")) if value == value.quantize(Decimal("0.1")) else value)
 
 
@@ -244,19 +246,6 @@ def score_biomarker(facts: Iterable[FindingFact], scheme: Scheme) -> GradeResult
     conflicting = tuple(sorted(s for s in designs if s not in supporting))
     all_categories = [cat for c in contributions for cat in c.categories]
     return GradeResult(score, scheme.level_for(score), class_of(all_categories), contributions, conflicting)
-
-
-def score_text(value: Decimal) -> str:
-    """A decimal without trailing zeros beyond one place: 6.000 → 6.0, 11.300 → 11.3, 1E-6 → 0.000001."""
-    text = format(value.normalize(), "f")
-    return text if "." in text else text + ".0"
-
-
-def json_number(value: Any) -> Any:
-    """A decimal for JSON: a number when thousandths hold it exactly (scores, coefficients), else exact text."""
-    if isinstance(value, Decimal):
-        return float(value) if value == value.quantize(Decimal("0.001")) else format(value, "f")
-    return value
 
 
 def default_scheme() -> Scheme:

@@ -206,7 +206,8 @@ def test_xlsx_numbers_come_back_as_typed(engine: Engine, tmp_path: Path) -> None
     ])
     table = tables.read_table(path)
     assert table.source == "typed.xlsx[Sheet1]" and table.numbers == (2, 4)
-    assert [table.records()[0][c] for c in ("year", "pmid", "n_patients", "value", "p_value")] == [
+    first = dict(zip(table.columns, table.rows[0], strict=True))
+    assert [first[c] for c in ("year", "pmid", "n_patients", "value", "p_value")] == [
         "2021", "33539200", "40", "0.5", "NA"]
     with pytest.raises(ImportValidationError) as info, session_scope(engine, write=True) as session:
         sheet.import_sheet(path, session=session)
@@ -555,23 +556,23 @@ def test_a_large_insert_binds_its_next_statements_on_a_second_thread(tmp_path: P
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from evidencedb.io import bulk as sheet_write
+    from evidencedb.io import bulk
 
     engine, table = _scratch(tmp_path)
-    monkeypatch.setattr(sheet_write, "_PIPELINE_FROM", 2)
+    monkeypatch.setattr(bulk, "_PIPELINE_FROM", 2)
     threads: set[str] = set()
-    real_bind = sheet_write._bind
+    real_bind = bulk._bind
 
     def bind(*args: object) -> object:
         threads.add(threading.current_thread().name)
         return real_bind(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sheet_write, "_bind", bind)
+    monkeypatch.setattr(bulk, "_bind", bind)
     n = 1_001  # 20 statements of 50 rows (bound on the second thread), then one row alone
     values = [Decimal(f"{i}.50") for i in range(n)]
     with session_scope(engine, write=True) as session:
-        sheet_write.insert_columns(session, table, {"label": [f"r{i}" for i in range(n)], "value": values,
-                                                    "note": [None] * (n - 1) + ["last"]})
+        bulk.insert_columns(session, table, {"label": [f"r{i}" for i in range(n)], "value": values,
+                                             "note": [None] * (n - 1) + ["last"]})
     assert threads == {"evidencedb-bind", threading.current_thread().name}
     with engine.connect() as conn:
         rows = conn.execute(sa.select(table.c.label, table.c.value, table.c.note).order_by(table.c.id)).all()
@@ -583,15 +584,15 @@ def test_a_failing_large_insert_raises_the_database_error_and_stops_its_binding_
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from evidencedb.io import bulk as sheet_write
+    from evidencedb.io import bulk
 
     engine, table = _scratch(tmp_path)
-    monkeypatch.setattr(sheet_write, "_PIPELINE_FROM", 2)
+    monkeypatch.setattr(bulk, "_PIPELINE_FROM", 2)
     labels = [f"r{i}" for i in range(2_000)]
     labels[1_500] = "r3"  # a duplicate in the fifth statement
     with pytest.raises(sa.exc.IntegrityError) as caught, session_scope(engine, write=True) as session:
-        sheet_write.insert_columns(session, table, {"label": labels, "value": [Decimal(1)] * 2_000,
-                                                    "note": ["x"] * 2_000})
+        bulk.insert_columns(session, table, {"label": labels, "value": [Decimal(1)] * 2_000,
+                                             "note": ["x"] * 2_000})
     # The thread has ended even while the error (and its traceback, holding the parameters) is kept.
     assert caught.value is not None and not any(t.name == "evidencedb-bind" for t in threading.enumerate())
     with engine.connect() as conn:
@@ -600,8 +601,8 @@ def test_a_failing_large_insert_raises_the_database_error_and_stops_its_binding_
     def broken(*_args: object) -> object:
         raise ValueError("cannot bind")
 
-    monkeypatch.setattr(sheet_write, "_bind", broken)
+    monkeypatch.setattr(bulk, "_bind", broken)
     with pytest.raises(ValueError, match="cannot bind"), session_scope(engine, write=True) as session:
-        sheet_write.insert_columns(session, table, {"label": labels[:1_000], "value": [Decimal(1)] * 1_000,
-                                                    "note": ["x"] * 1_000})
+        bulk.insert_columns(session, table, {"label": labels[:1_000], "value": [Decimal(1)] * 1_000,
+                                             "note": ["x"] * 1_000})
     assert not any(t.name == "evidencedb-bind" for t in threading.enumerate())

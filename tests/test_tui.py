@@ -383,7 +383,7 @@ async def test_help_lists_every_screens_bindings(app: EvidenceApp) -> None:
         await settle(pilot)
         table = app.screen.query_one("#help-table", DataTable)
         rows = [table.get_row_at(i) for i in range(table.row_count)]
-        assert rows == [list(r) for r in binding_rows()]
+        assert rows == [list(r) for r in binding_rows(app.help_sections())]
         assert ["curate", "ctrl+s", "Save", "Validate and save everything in one transaction"] in rows
         assert {r[0] for r in rows} >= {"everywhere", "leaderboard", "marker", "studies", "curate", "finding"}
 

@@ -17,24 +17,12 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from evidencedb.errors import describe
 from tui.screens.markers import MarkersScreen
 from tui.store import Store
 
 if TYPE_CHECKING:
     from tui.screens.curate import CurateScreen
-
-
-def describe(error: BaseException) -> str:
-    """One line for any error a worker or a write can raise."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from evidencedb.errors import EvidenceDBError, describe_database_error
-
-    if isinstance(error, EvidenceDBError):
-        return str(error)
-    if isinstance(error, SQLAlchemyError):
-        return describe_database_error(error)
-    return f"{type(error).__name__}: {error}"
 
 
 def _screen(name: str) -> Screen[Any]:
@@ -131,10 +119,23 @@ class EvidenceApp(App[None]):
 
         self.push_screen(CurateScreen(label=label))
 
+    def help_sections(self) -> list[tuple[str, list[BindingType]]]:
+        """Where each set of bindings applies, for the help screen: the app's, then each screen's and dialog's."""
+        from tui.modals.finding import FindingModal
+        from tui.screens.curate import CurateScreen
+        from tui.screens.marker import MarkerScreen
+        from tui.screens.scheme import SchemeScreen
+        from tui.screens.studies import StudiesScreen
+
+        return [("everywhere", self.BINDINGS), ("leaderboard", MarkersScreen.BINDINGS),
+                ("marker", MarkerScreen.BINDINGS), ("studies", StudiesScreen.BINDINGS),
+                ("curate", CurateScreen.BINDINGS), ("finding", FindingModal.BINDINGS),
+                ("scheme", SchemeScreen.BINDINGS)]
+
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.help_sections()))
 
     def action_import_file(self) -> None:
         from tui.modals.import_file import ImportModal

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from evidencedb import queries
 from evidencedb.db import make_engine, session_scope
 from evidencedb.errors import ValidationError
-from evidencedb.scoring import score_text
+from evidencedb.formatting import cell_text, level_bands, scheme_label, score_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -44,6 +44,11 @@ class SchemeView:
     content_hash: str
     designs: tuple[tuple[str, str], ...]
     levels: tuple[tuple[str, str, str], ...]
+
+    @property
+    def label(self) -> str:
+        """``name@version``, as shown to users."""
+        return scheme_label(self.name, self.version)
 
 
 @dataclass
@@ -101,16 +106,8 @@ FINDING_FIELDS = ("biomarker", "measure", "timepoint", "specimen", "assay", "com
                   "quote", "location", "citation_refs", "status")
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 def _values(obj: Any, names: Iterable[str]) -> dict[str, str]:
-    return {name: _text(getattr(obj, name, None)) for name in names}
+    return {name: cell_text(getattr(obj, name, None)) for name in names}
 
 
 def _blank_none(values: Mapping[str, str]) -> dict[str, Any]:
@@ -185,7 +182,7 @@ class Store:
             total = queries.count_markers(r, session=session, **filters)
             rows = queries.list_markers(r, session=session, order=order, descending=descending, limit=limit,
                                         offset=offset, **filters)
-            return MarkerPage(tuple(rows), total, offset, r.slug, f"{scheme.name}@{scheme.version}")
+            return MarkerPage(tuple(rows), total, offset, r.slug, scheme.label)
 
     def explain(self, review: str, biomarker: str) -> MarkerExplanation:
         """One grade with its contributions, conflicting studies and findings."""
@@ -204,12 +201,9 @@ class Store:
             row = queries.get_scheme(None, session=session, review=queries.get_review(review, session=session))
             pure = queries.load_scheme(row, session=session)
         designs = tuple((d, score_text(c)) for d, c in sorted(pure.designs.items(), key=lambda kv: (-kv[1], kv[0])))
-        ordered = sorted(pure.levels, key=lambda lv: lv.min_score, reverse=True)
-        levels = []
-        for i, lv in enumerate(ordered):
-            upper = f"and < {score_text(ordered[i - 1].min_score)}" if i else ""
-            levels.append((lv.level, f"≥ {score_text(lv.min_score)} {upper}".strip(), lv.meaning))
-        return SchemeView(row.name, row.version, row.content_hash, designs, tuple(levels))
+        bands = level_bands(pure.levels)
+        levels = tuple((lv.level, bands[lv.level], lv.meaning) for lv in pure.levels)  # highest first
+        return SchemeView(row.name, row.version, row.content_hash, designs, levels)
 
     def designs(self, review: str) -> list[str]:
         """The designs the review's scheme weights, for the study form (A to Z)."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from evidencedb.scoring import json_number, score_text
+from evidencedb.formatting import json_number, score_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -100,7 +100,7 @@ def open_session(write: bool = False) -> Iterator[Session]:
         if path and path != ":memory:" and not Path(path).exists():
             from evidencedb.errors import DatabaseError
 
-            raise DatabaseError(f"no database at {path}: `evidencedb --db {path} init` creates one")
+            raise DatabaseError(f"no database at {path}: `evidencedb init` (with the same --db) creates it")
         with session_scope(engine, write=write) as session:
             schema.check_revision(schema.stored_revision(session.connection()), where=where)
             yield session

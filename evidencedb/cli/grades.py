@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from evidencedb.cli.common import Format, FormatOpt, GradeClass, ReviewOpt, SchemeOpt, app, emit, open_session
-from evidencedb.scoring import json_number
+from evidencedb.formatting import json_number
 
 
 @app.command()
@@ -35,11 +35,11 @@ def markers(
 
             n_findings = queries.review_counts(r, session=session)["findings"]
             if n_findings:
-                raise NotFoundError(f"review {r.slug} has no grades under {s.name}@{s.version} yet: "
-                                    f"`evidencedb grade -r {r.slug} --scheme {s.name}@{s.version}` computes them")
+                raise NotFoundError(f"review {r.slug} has no grades under {s.label} yet: "
+                                    f"`evidencedb grade -r {r.slug} --scheme {s.label}` computes them")
     emit([{"biomarker": m.biomarker, "category": m.category, "score": m.score, "level": m.level,
            "n_studies": m.n_studies, "n_conflicting": m.n_conflicting, "class": m.grade_class} for m in rows],
-         fmt, title=f"{r.slug} · {s.name}@{s.version}")
+         fmt, title=f"{r.slug} · {s.label}")
 
 
 @app.command()
@@ -75,7 +75,7 @@ def marker(name: Annotated[str, typer.Argument(metavar="NAME",
         return
     from rich.console import Console
 
-    from evidencedb.scoring import score_text
+    from evidencedb.formatting import score_text
 
     console = Console()
     console.print(f"[bold]{ex.biomarker.name}[/bold] ({ex.biomarker.category}) — {ex.review}, {ex.scheme}")
@@ -125,7 +125,7 @@ def grade(review: ReviewOpt = None, scheme: SchemeOpt = None,
             grading.regrade(session, r.id, s)
     changes = tracker.changes
     if fmt is Format.table and not changes:
-        typer.echo(f"{tracker.n_after} grades of {r.slug} under {s.name}@{s.version}: nothing changed")
+        typer.echo(f"{tracker.n_after} grades of {r.slug} under {s.label}: nothing changed")
         return
     emit([{"biomarker": c.biomarker, "old_score": c.old_score, "old_level": c.old_level, "new_score": c.new_score,
-           "new_level": c.new_level} for c in changes], fmt, title=f"Grades changed ({s.name}@{s.version})")
+           "new_level": c.new_level} for c in changes], fmt, title=f"Grades changed ({s.label})")

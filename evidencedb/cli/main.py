@@ -25,20 +25,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(argv: list[str] | None) -> None:
-    from evidencedb.errors import EvidenceDBError, describe_database_error
-
     try:
         app(args=argv, prog_name="evidencedb", standalone_mode=True)
-    except EvidenceDBError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from None
     except Exception as exc:
-        from sqlalchemy.exc import SQLAlchemyError
+        from evidencedb.errors import describe, is_user_error
 
-        if isinstance(exc, SQLAlchemyError):
-            typer.echo(f"error: {describe_database_error(exc)}", err=True)
-            raise SystemExit(1) from None
-        if isinstance(exc, OSError):
-            typer.echo(f"error: {exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "), err=True)
-            raise SystemExit(1) from None
-        raise
+        if not is_user_error(exc):
+            raise
+        typer.echo(f"error: {describe(exc)}", err=True)
+        raise SystemExit(1) from None

@@ -92,7 +92,7 @@ def review_new(slug: SlugArg, title: TitleOpt = None, disease: DiseaseOpt = None
         row = (queries.get_scheme(scheme, session=session) if scheme
                else curation.ensure_scheme(default_scheme(), session=session))
         review = curation.new_review(data, scheme=row, session=session, actor=curator)
-        label = f"{row.name}@{row.version}"
+        label = row.label
     typer.echo(f"review {review.slug} created, graded with {label}; next: `evidencedb import FILE -r {review.slug}`")
 
 
@@ -150,7 +150,7 @@ def review_show(slug: SlugArg, fmt: FormatOpt = Format.table) -> None:
         counts = queries.review_counts(review, session=session)
         data: dict[str, Any] = {"review": review.slug, **{name: getattr(review, field) for name, field in
                                                           FIELDS.items()},
-                                "scheme": f"{scheme.name}@{scheme.version}", **counts}
+                                "scheme": scheme.label, **counts}
     if fmt is Format.json:
         typer.echo(json.dumps(data, default=str, ensure_ascii=False, indent=2))
         return

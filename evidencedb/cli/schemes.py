@@ -58,7 +58,7 @@ def scheme_add(path: Annotated[Path, typer.Argument(metavar="FILE",
     scheme = Scheme.from_file(path)
     with open_session(write=True) as session:
         row = curation.ensure_scheme(scheme, session=session)
-    typer.echo(f"scheme {row.name}@{row.version} stored (sha256 {row.content_hash})")
+    typer.echo(f"scheme {row.label} stored (sha256 {row.content_hash})")
 
 
 @scheme_app.command("new")
@@ -99,5 +99,5 @@ def scheme_new(
             version = str(max((int(v) for v in taken if v.isdigit()), default=0) + 1)
         scheme = start.derive(name, version, added, description=description)
         row = curation.ensure_scheme(scheme, session=session)
-    typer.echo(f"scheme {row.name}@{row.version} stored (sha256 {row.content_hash}); grade a review with it: "
-               f"`evidencedb review edit SLUG --scheme {row.name}@{row.version}`")
+    typer.echo(f"scheme {row.label} stored (sha256 {row.content_hash}); grade a review with it: "
+               f"`evidencedb review edit SLUG --scheme {row.label}`")

@@ -21,10 +21,10 @@ from sqlmodel import Session
 
 from evidencedb import queries, reports
 from evidencedb.errors import EvidenceDBError
+from evidencedb.formatting import COMPARATOR_SYMBOLS, cell_text, exact_score, json_number, level_bands, share_text
 from evidencedb.io.files import write_whole
 from evidencedb.io.sheet.columns import COLUMNS
 from evidencedb.models import Review, ScoringScheme
-from evidencedb.scoring import json_number
 
 TABLES = ("studies", "findings", "grades", "markers", "summary")
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".md": "md"}
@@ -45,12 +45,6 @@ class ExportTable:
     review: str
     columns: tuple[str, ...]
     rows: tuple[dict[str, Any], ...]
-
-
-def exact_score(value: Decimal) -> Decimal:
-    """A score as people write it: one decimal place when that is exact (6.000 → 6.0), else all it needs."""
-    one_place = value.quantize(Decimal("0.1"))
-    return one_place if one_place == value else value.normalize()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -103,7 +97,7 @@ def grade_rows(review: Review, *, session: Session, scheme: ScoringScheme | None
     shown, and add nothing. ``outcomes`` lists the outcome categories a study supports.
     """
     scheme = scheme or queries.get_scheme(None, session=session, review=review)
-    label = f"{scheme.name}@{scheme.version}"
+    label = scheme.label
     by_marker: dict[str, list[reports.ContributionRow]] = {}
     for c in reports.grade_contributions(review, session=session, scheme=scheme):
         by_marker.setdefault(c.biomarker, []).append(c)
@@ -143,7 +137,7 @@ def summary_rows(review: Review, *, session: Session, scheme: ScoringScheme | No
                          f"{t.patients_min}–{t.patients_max}"))
 
     def share(n: int) -> str:
-        return f"{Decimal(100 * n) / Decimal(s.n_studies or 1):.1f}%"
+        return share_text(n, s.n_studies)
 
     designs = sorted(s.designs.items(), key=lambda kv: (-kv[1], kv[0]))
     rows += [_row("design", d, n, None, share(n)) for d, n in designs]
@@ -152,17 +146,15 @@ def summary_rows(review: Review, *, session: Session, scheme: ScoringScheme | No
         rows += [_row(section, k, n, None, share(n)) for k, n in split.items()]
     rows += [_row("outcome", f"{o.outcome} ({o.category})", o.n_studies, o.n_findings, "") for o in t.outcomes]
     for r in t.thresholds:
-        comparators = "/".join(queries.COMPARATOR_SYMBOLS.get(c, c) for c in r.comparators)
-        span = _text(r.low) if r.low == r.high else f"{_text(r.low)} to {_text(r.high)}"
+        comparators = "/".join(COMPARATOR_SYMBOLS.get(c, c) for c in r.comparators)
+        span = cell_text(r.low) if r.low == r.high else f"{cell_text(r.low)} to {cell_text(r.high)}"
         unit = f" [{r.unit}]" if r.unit else ""
         rows.append(_row("threshold", f"{r.biomarker} · {r.outcome}{unit}", r.n_studies, r.n_findings,
                          f"{comparators} {span} {r.unit}".strip()))
     levels = queries.load_scheme(scheme or queries.get_scheme(None, session=session, review=review),
                                  session=session).levels
-    for upper, lv in zip((None, *levels), levels, strict=False):
-        band = f"≥ {_text(exact_score(lv.min_score))}" if upper is None else \
-            f"{_text(exact_score(lv.min_score))} to < {_text(exact_score(upper.min_score))}"
-        rows.append(_row("evidence level", f"{lv.level} ({band})", None, None, str(s.levels.get(lv.level, 0))))
+    rows += [_row("evidence level", f"{level} ({band})", None, None, str(s.levels.get(level, 0)))
+             for level, band in level_bands(levels).items()]
     rows += [_row("class", c, None, None, str(n)) for c, n in sorted(s.classes.items(), key=lambda kv: (-kv[1], kv[0]))]
     return rows
 
@@ -216,19 +208,10 @@ def write_table(table: ExportTable, path: Path, fmt: str | None = None) -> Path:
     return write_rows(table.rows, path, table.columns, fmt)
 
 
-def _text(value: Any) -> str:
-    """A cell as text: decimals in plain notation, nothing for missing values."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
 def _text_frame(records: list[dict[str, Any]], columns: list[str]) -> Any:
     import pandas as pd
 
-    return pd.DataFrame([[_text(r[c]) for c in columns] for r in records], columns=columns, dtype=object)
+    return pd.DataFrame([[cell_text(r[c]) for c in columns] for r in records], columns=columns, dtype=object)
 
 
 def _write_csv(records: list[dict[str, Any]], columns: list[str], path: Path) -> None:
@@ -241,7 +224,7 @@ def _write_csv(records: list[dict[str, Any]], columns: list[str], path: Path) ->
         writer = csv.writer(fh)
         writer.writerow([guard(c) for c in columns])
         for r in records:
-            writer.writerow([guard(v) if isinstance(v, str) else _text(v) for v in (r[c] for c in columns)])
+            writer.writerow([guard(v) if isinstance(v, str) else cell_text(v) for v in (r[c] for c in columns)])
 
 
 def _write_json(records: list[dict[str, Any]], columns: list[str], path: Path) -> None:
@@ -265,7 +248,7 @@ def _write_xlsx(records: list[dict[str, Any]], columns: list[str], path: Path) -
     sheet = book.create_sheet("export")
     sheet.freeze_panes = "A2"
     for index, column in enumerate(columns):
-        longest = max([len(column), *(len(_text(r[column])) for r in records[:1_000])])
+        longest = max([len(column), *(len(cell_text(r[column])) for r in records[:1_000])])
         sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(longest + 2, 8), 60)
 
     def text(value: str) -> Any:
@@ -276,7 +259,7 @@ def _write_xlsx(records: list[dict[str, Any]], columns: list[str], path: Path) -
     def cell(value: Any) -> Any:
         if isinstance(value, int):  # and bool
             return value
-        written = _text(value)
+        written = cell_text(value)
         return text(written) if written else None
 
     sheet.append([text(c) for c in columns])

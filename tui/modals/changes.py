@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from evidencedb.formatting import score_text
 from evidencedb.grading import GradeChange
-from evidencedb.scoring import score_text
 from tui.widgets.badge import level_badge
 
 

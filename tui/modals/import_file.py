@@ -8,11 +8,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, ProgressBar, Static
 
+from evidencedb.errors import describe
+from tui.screens.base import EvidenceModal
 
-class ImportModal(ModalScreen[None]):
+
+class ImportModal(EvidenceModal[None]):
     """Validates the whole file first (the core refuses it whole on any bad row); reports the outcome."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", id="import.close", tooltip="Close")]
@@ -51,11 +53,9 @@ class ImportModal(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def _run(self, path: str, dry_run: bool) -> None:
-        from tui.app import describe
-
         try:
-            text = self.app.store.import_file(self.app.review, path, dry_run=dry_run,  # type: ignore[attr-defined]
-                                              actor=self.app.curator)  # type: ignore[attr-defined]
+            app = self.evidence_app
+            text = app.store.import_file(app.review, path, dry_run=dry_run, actor=app.curator)
         except Exception as exc:  # every failure is shown in the dialog, the file's import wrote nothing
             text = f"Not imported: {describe(exc)}"
         self.app.call_from_thread(self._done, text)

@@ -16,8 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
+from evidencedb.formatting import threshold_text
 from evidencedb.models import CENTRES, POPULATIONS
-from evidencedb.queries import threshold_text
 from evidencedb.schemas import PaperIn, StudyIn, normalise_doi, normalise_pmid
 from tui.screens.base import EvidenceScreen
 from tui.store import PAPER_FIELDS, STUDY_FIELDS, FindingDraft, SaveResult, StudyDraft, paper_changes, study_changes
@@ -91,17 +91,17 @@ class CurateScreen(EvidenceScreen):
     def on_mount(self) -> None:
         self.query_one("#finding-table", DataTable).add_columns(
             "Biomarker", "Outcome", "Category", "Association", "Threshold", "Change")
-        self.app.register_form(self)  # type: ignore[attr-defined]
+        self.evidence_app.register_form(self)
         self.query_one("#curate-form").loading = True
         self._load()
 
     def on_unmount(self) -> None:
-        self.app.unregister_form(self)  # type: ignore[attr-defined]
+        self.evidence_app.unregister_form(self)
 
     @work(thread=True, exclusive=True, group="curate-load", exit_on_error=False)
     def _load(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
-        review = self.app.review  # type: ignore[attr-defined]
+        store = self.evidence_app.store
+        review = self.evidence_app.review
         designs = store.designs(review)
         vocabulary = store.vocabulary()
         draft = store.load_study(review, self.label) if self.label else None
@@ -200,13 +200,13 @@ class CurateScreen(EvidenceScreen):
             key = normalise_doi(text) if name == "doi" else normalise_pmid(text)
         except ValueError:
             return
-        found = self.app.store.find_paper(**{name: key})  # type: ignore[attr-defined]
+        found = self.evidence_app.store.find_paper(**{name: key})
         if found is None:
             return
         paper_id, citation, studies = found
         from tui.modals.confirm import ConfirmModal
 
-        here = [label for slug, label in studies if slug == self.app.review]  # type: ignore[attr-defined]
+        here = [label for slug, label in studies if slug == self.evidence_app.review]
         if here:
             question = (f"This {name.upper()} is already stored: {citation}\nIts study {here[0]!r} is in this "
                         "review. Open that study instead of adding a duplicate?")
@@ -223,7 +223,7 @@ class CurateScreen(EvidenceScreen):
             def use_paper(yes: bool | None) -> None:
                 if yes:
                     self.paper_id = paper_id
-                    self._set_values(self.app.store.paper_values(paper_id), {})  # type: ignore[attr-defined]
+                    self._set_values(self.evidence_app.store.paper_values(paper_id), {})
                     self.query_one("#paper-note", Static).update(f"Using stored paper {paper_id}: {citation}")
 
             self.app.push_screen(ConfirmModal(question, yes="Use it", no="Stay"), use_paper)
@@ -310,7 +310,8 @@ class CurateScreen(EvidenceScreen):
     @work(thread=True, exclusive=True, group="curate-save", exit_on_error=False)
     def _save(self, draft: StudyDraft) -> None:
         try:
-            result = self.app.store.save(self.app.review, draft, actor=self.app.curator)  # type: ignore[attr-defined]
+            app = self.evidence_app
+            result = app.store.save(app.review, draft, actor=app.curator)
         finally:
             self.app.call_from_thread(self._save_done)
         self.app.call_from_thread(self._saved, result)

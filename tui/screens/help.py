@@ -1,7 +1,12 @@
-"""Every key binding of the app and its screens, read from the classes themselves (so never stale)."""
+"""Every key binding of the app and its screens, read from the classes themselves (so never stale).
+
+The app hands the help screen its sections (where, and the bindings that apply there): this screen
+knows no other screen and not the app.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -10,22 +15,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+#: ``(where, the bindings that apply there)``, in the order the table lists them.
+HelpSections = Sequence[tuple[str, Iterable[BindingType]]]
 
-def binding_rows() -> list[tuple[str, str, str, str]]:
-    """``(where, key, action, what it does)`` for the app and every screen and dialog."""
-    from tui.app import EvidenceApp
-    from tui.modals.finding import FindingModal
-    from tui.screens.curate import CurateScreen
-    from tui.screens.marker import MarkerScreen
-    from tui.screens.markers import MarkersScreen
-    from tui.screens.scheme import SchemeScreen
-    from tui.screens.studies import StudiesScreen
 
+def binding_rows(sections: HelpSections) -> list[tuple[str, str, str, str]]:
+    """``(where, key, action, what it does)`` for every binding of every section."""
     rows = []
-    for where, cls in (("everywhere", EvidenceApp), ("leaderboard", MarkersScreen), ("marker", MarkerScreen),
-                       ("studies", StudiesScreen), ("curate", CurateScreen), ("finding", FindingModal),
-                       ("scheme", SchemeScreen)):
-        for b in cls.BINDINGS:
+    for where, bindings in sections:
+        for b in bindings:
             if isinstance(b, Binding):
                 keys = ", ".join(k.strip().replace("_", " ") for k in b.key.split(","))
                 rows.append((where, keys, b.description, b.tooltip))
@@ -39,6 +37,10 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "app.pop_screen", "Close", id="help.close", tooltip="Close help"),
     ]
 
+    def __init__(self, sections: HelpSections) -> None:
+        super().__init__()
+        self.sections = sections
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help-dialog"):
             yield Static("Keys — Ctrl+P opens the command palette with every action; in a text field, "
@@ -48,6 +50,6 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Where", "Key", "Action", "What it does")
-        for row in binding_rows():
+        for row in binding_rows(self.sections):
             table.add_row(*row)
         table.focus()

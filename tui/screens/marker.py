@@ -15,8 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
+from evidencedb.formatting import score_text
 from evidencedb.queries import MarkerExplanation
-from evidencedb.scoring import score_text
 from tui.screens.base import EvidenceScreen
 from tui.widgets.badge import level_badge
 
@@ -62,7 +62,7 @@ class MarkerScreen(EvidenceScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self) -> None:
-        explanation = self.app.store.explain(self.app.review, self.biomarker)  # type: ignore[attr-defined]
+        explanation = self.evidence_app.store.explain(self.evidence_app.review, self.biomarker)
         self.app.call_from_thread(self.show, explanation)
 
     def show(self, ex: MarkerExplanation) -> None:

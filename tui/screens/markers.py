@@ -17,8 +17,8 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Select, Static
 
 from evidencedb.errors import EvidenceDBError
+from evidencedb.formatting import score_text
 from evidencedb.queries import MARKER_ORDERS, sorts_descending
-from evidencedb.scoring import score_text
 from tui.screens.base import EvidenceScreen
 from tui.store import MarkerPage
 from tui.widgets.badge import level_badge
@@ -70,7 +70,7 @@ class MarkersScreen(EvidenceScreen):
         self.call_after_refresh(self._mount_controls)
 
     def _mount_controls(self) -> None:
-        store, review = self.app.store, self.app.review  # type: ignore[attr-defined]
+        store, review = self.evidence_app.store, self.evidence_app.review
         self.query_one("#marker-filters", Horizontal).mount(
             Select([(slug, slug) for slug, _ in store.reviews()], allow_blank=False, value=review,
                    id="review-select"),
@@ -78,7 +78,7 @@ class MarkersScreen(EvidenceScreen):
         self.mount(Footer())
 
     def _level_options(self) -> list[tuple[str, str]]:
-        return [(f"{lv} or stronger", lv) for lv in self.app.store.levels(self.app.review)]  # type: ignore[attr-defined]
+        return [(f"{lv} or stronger", lv) for lv in self.evidence_app.store.levels(self.evidence_app.review)]
 
     def _set_levels(self) -> None:
         select = self.query_one("#level-select", Select)
@@ -97,12 +97,12 @@ class MarkersScreen(EvidenceScreen):
             self.row_offset = 0
         level = next((s.value for s in self.query("#level-select").results(Select)), Select.NULL)
         try:
-            page = self.app.store.markers(  # type: ignore[attr-defined]
-                self.app.review, search=self.query_one("#marker-search", Input).value,  # type: ignore[attr-defined]
+            page = self.evidence_app.store.markers(
+                self.evidence_app.review, search=self.query_one("#marker-search", Input).value,
                 min_level=None if level is Select.NULL else str(level), order=self.order,
                 descending=self.descending, limit=PAGE_SIZE, offset=self.row_offset)
         except (EvidenceDBError, SQLAlchemyError) as exc:
-            self.app.report_error(exc)  # type: ignore[attr-defined]
+            self.evidence_app.report_error(exc)
             return
         self.show_page(page)
 
@@ -140,9 +140,9 @@ class MarkersScreen(EvidenceScreen):
 
     @on(Select.Changed, "#review-select")
     def _review_changed(self, event: Select.Changed) -> None:
-        if event.value is Select.NULL or event.value == self.app.review:  # type: ignore[attr-defined]
+        if event.value is Select.NULL or event.value == self.evidence_app.review:
             return
-        self.app.review = str(event.value)  # type: ignore[attr-defined]
+        self.evidence_app.review = str(event.value)
         self._set_levels()
         self.reload()
 

@@ -40,9 +40,9 @@ class SchemeScreen(EvidenceScreen):
 
     def on_screen_resume(self) -> None:
         """(Re)load on every visit: the leaderboard may have switched the review meanwhile."""
-        view = self.app.store.scheme(self.app.review)  # type: ignore[attr-defined]
+        view = self.evidence_app.store.scheme(self.evidence_app.review)
         self.query_one("#scheme-heading", Static).update(
-            f"[b]{view.name}@{view.version}[/b] · grades review {self.app.review}\n"  # type: ignore[attr-defined]
+            f"[b]{view.label}[/b] · grades review {self.evidence_app.review}\n"
             f"sha256 {view.content_hash}")
         designs = self.query_one("#designs", DataTable)
         designs.clear()

@@ -49,7 +49,7 @@ class StudiesScreen(EvidenceScreen):
 
     @work(thread=True, exclusive=True, group="studies", exit_on_error=False)
     def _load(self, search: str) -> None:
-        rows = self.app.store.studies(self.app.review, search)  # type: ignore[attr-defined]
+        rows = self.evidence_app.store.studies(self.evidence_app.review, search)
         self.app.call_from_thread(self.show, rows)
 
     def show(self, rows: list[StudyRow]) -> None:

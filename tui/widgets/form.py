@@ -17,6 +17,8 @@ from textual.containers import Vertical
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, Select, Static
 
+from evidencedb.formatting import input_errors
+
 
 def field_errors(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, str]:
     """Validate ``data`` with ``model``; return ``{field: reason}`` (``""`` for whole-form reasons)."""
@@ -24,13 +26,9 @@ def field_errors(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, s
         model.model_validate(dict(data))
     except PydanticValidationError as exc:
         errors: dict[str, str] = {}
-        for item in exc.errors():
-            loc = item.get("loc", ())
-            key = str(loc[0]) if loc else ""
-            message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
-            if key and data.get(key) in (None, ""):
-                message = "is required"
-            errors.setdefault(key, message)
+        for error in input_errors(exc):
+            blank = bool(error.field) and data.get(error.field) in (None, "")
+            errors.setdefault(error.field, "is required" if blank else error.message)
         return errors
     return {}
 

@@ -15,6 +15,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlmodel import Session
 
@@ -92,33 +93,50 @@ class CitationImportReport:
                 + f" → review {self.review}")
 
 
+class KnownPaper(NamedTuple):
+    """A paper a later record may duplicate: a stored one, or an earlier record of the same file."""
+
+    paper_id: int | None  # None for a record of this file that is not stored yet
+    where: str  # "paper 12", or the record's place in the file ("record 3 (line 40)")
+    doi: str | None
+    pmid: str | None
+
+
+class Match(NamedTuple):
+    """How a record was recognised: by which key, with which value, as which known paper."""
+
+    key: str  # "doi" | "pmid" | "title+year"
+    value: str
+    paper: KnownPaper
+
+
 @dataclass
 class _Index:
     """Keys of the papers a record may duplicate: DOI, PMID and (title key, year)."""
 
-    doi: dict[str, tuple[int | None, str, str | None, str | None]]
-    pmid: dict[str, tuple[int | None, str, str | None, str | None]]
-    title: dict[tuple[str, int | None], list[tuple[int | None, str, str | None, str | None]]]
+    doi: dict[str, KnownPaper]
+    pmid: dict[str, KnownPaper]
+    title: dict[tuple[str, int | None], list[KnownPaper]]
 
-    def add(self, ref: tuple[int | None, str, str | None, str | None], doi: str | None, pmid: str | None,
-            title: str, year: int | None) -> None:
+    def add(self, paper: KnownPaper, *, doi: str | None, pmid: str | None, title: str, year: int | None) -> None:
+        """Index ``paper`` under these keys (a record's own, which may differ from the stored paper's)."""
         if doi:
-            self.doi.setdefault(doi.lower(), ref)
+            self.doi.setdefault(doi.lower(), paper)
         if pmid:
-            self.pmid.setdefault(pmid, ref)
-        self.title.setdefault((title_key(title), year), []).append(ref)
+            self.pmid.setdefault(pmid, paper)
+        self.title.setdefault((title_key(title), year), []).append(paper)
 
-    def match(self, record: CitationRecord) -> tuple[str, str, tuple[int | None, str, str | None, str | None]] | None:
+    def match(self, record: CitationRecord) -> Match | None:
         if record.doi and record.doi in self.doi:
-            return "doi", record.doi, self.doi[record.doi]
+            return Match("doi", record.doi, self.doi[record.doi])
         if record.pmid and record.pmid in self.pmid:
-            return "pmid", record.pmid, self.pmid[record.pmid]
-        for ref in self.title.get((title_key(record.title), record.year), []):
-            _, _, doi, pmid = ref
+            return Match("pmid", record.pmid, self.pmid[record.pmid])
+        for paper in self.title.get((title_key(record.title), record.year), []):
             # Same title and year but different identifiers: two papers (a reply, an erratum), not one.
-            if (record.doi and doi and record.doi != doi) or (record.pmid and pmid and record.pmid != pmid):
+            if ((record.doi and paper.doi and record.doi != paper.doi)
+                    or (record.pmid and paper.pmid and record.pmid != paper.pmid)):
                 continue
-            return "title+year", f"{record.title[:60]} {record.year or ''}".strip(), ref
+            return Match("title+year", f"{record.title[:60]} {record.year or ''}".strip(), paper)
         return None
 
 
@@ -179,8 +197,8 @@ def import_citations(path: Path, *, session: Session, review_slug: str | None = 
                                  years=[r.year for r in cf.records], session=session)
     known = _Index({}, {}, {})
     for paper in stored:
-        known.add((paper.id, f"paper {paper.id}", paper.doi, paper.pmid), paper.doi, paper.pmid, paper.title,
-                  paper.year)
+        known.add(KnownPaper(paper.id, f"paper {paper.id}", paper.doi, paper.pmid), doi=paper.doi, pmid=paper.pmid,
+                  title=paper.title, year=paper.year)
     in_file = _Index({}, {}, {})
     new: list[tuple[CitationRecord, PaperIn]] = []
     link: list[int] = []
@@ -188,27 +206,25 @@ def import_citations(path: Path, *, session: Session, review_slug: str | None = 
     for record, paper_in in zip(cf.records, papers, strict=True):
         hit = in_file.match(record)
         if hit is not None:
-            key, value, (paper_id, where, _, _) = hit
-            duplicates.append(DuplicateRecord(record.place, record.title, key, value, "file", paper_id,
-                                              f"{where} of this file"))
+            duplicates.append(DuplicateRecord(record.place, record.title, hit.key, hit.value, "file",
+                                              hit.paper.paper_id, f"{hit.paper.where} of this file"))
             continue
         hit = known.match(record)
-        ref: tuple[int | None, str, str | None, str | None] = (None, record.place.split(" (")[0], record.doi,
-                                                                record.pmid)
         if hit is not None:
-            key, value, (paper_id, where, doi, pmid) = hit
+            paper_id = hit.paper.paper_id
             assert paper_id is not None
             kind = "review" if paper_id in in_review else "database"
             note = f"in review {review.slug}" if kind == "review" else "stored for another review"
-            duplicates.append(DuplicateRecord(record.place, record.title, key, value, kind, paper_id,
-                                              f"{where} ({note})"))
+            duplicates.append(DuplicateRecord(record.place, record.title, hit.key, hit.value, kind, paper_id,
+                                              f"{hit.paper.where} ({note})"))
             if kind == "database":
                 link.append(paper_id)
                 in_review.add(paper_id)
-            ref = (paper_id, where, doi, pmid)
+            seen = hit.paper
         else:
             new.append((record, paper_in))
-        in_file.add(ref, record.doi, record.pmid, record.title, record.year)
+            seen = KnownPaper(None, record.place.split(" (")[0], record.doi, record.pmid)
+        in_file.add(seen, doi=record.doi, pmid=record.pmid, title=record.title, year=record.year)
 
     report = CitationImportReport(cf.name, cf.format, review.slug, name, len(cf.records), len(new), len(link),
                                   tuple(duplicates), cf.warnings, dry_run)

@@ -19,32 +19,34 @@ from evidencedb.io.citations.records import (
 )
 
 
-def _text(element: Any) -> str:
+def _element_text(element: Any) -> str:
     return clean_text("".join(element.itertext())) if element is not None else ""
 
 
 def _xml_record(name: str, number: int, line: int, article: Any) -> CitationRecord:
     pmid = (article.findtext(".//MedlineCitation/PMID") or article.findtext(".//BookDocument/PMID") or "").strip()
     place = f"article {number} (PMID {pmid or '?'}, line {line})"
-    title = _text(article.find(".//Article/ArticleTitle")) or _text(article.find(".//BookDocument/ArticleTitle")) \
-        or _text(article.find(".//Book/BookTitle")) or _text(article.find(".//Article/VernacularTitle"))
+    title = (_element_text(article.find(".//Article/ArticleTitle"))
+             or _element_text(article.find(".//BookDocument/ArticleTitle"))
+             or _element_text(article.find(".//Book/BookTitle"))
+             or _element_text(article.find(".//Article/VernacularTitle")))
     authors = []
     for author in article.iterfind(".//AuthorList/Author"):
-        collective = _text(author.find("CollectiveName"))
-        last = _text(author.find("LastName"))
+        collective = _element_text(author.find("CollectiveName"))
+        last = _element_text(author.find("LastName"))
         authors.append(collective or f"{last} {author.findtext('Initials') or ''}".strip())
     journal = article.findtext(".//Journal/ISOAbbreviation") or article.findtext(".//MedlineJournalInfo/MedlineTA") \
         or article.findtext(".//Journal/Title")
     year = find_year(article.findtext(".//JournalIssue/PubDate/Year"),
                  article.findtext(".//JournalIssue/PubDate/MedlineDate"),
                  article.findtext(".//Book/PubDate/Year"), article.findtext(".//ArticleDate/Year"))
-    doi = next((_text(e) for e in article.iterfind(".//PubmedData/ArticleIdList/ArticleId")
+    doi = next((_element_text(e) for e in article.iterfind(".//PubmedData/ArticleIdList/ArticleId")
                 if e.get("IdType") == "doi"), None)
-    doi = doi or next((_text(e) for e in article.iterfind(".//ELocationID") if e.get("EIdType") == "doi"), None)
+    doi = doi or next((_element_text(e) for e in article.iterfind(".//ELocationID") if e.get("EIdType") == "doi"), None)
     parts = []
     for piece in article.iterfind(".//Abstract/AbstractText"):
         label = piece.get("Label")
-        parts.append(f"{label}: {_text(piece)}" if label else _text(piece))
+        parts.append(f"{label}: {_element_text(piece)}" if label else _element_text(piece))
     return make_record(name, place, title=title, authors=", ".join(a for a in authors if a), journal=journal, year=year,
                    doi=doi, pmid=pmid, abstract=" ".join(parts))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from evidencedb.io.citations.records import (
     PMID_IN_TEXT,
@@ -27,14 +27,25 @@ _RIS_QUIET = {"U1", "U2", "U3", "U4", "U5", "L3", "M2", "Y3", "RT", "J9", "JI", 
 _RIS_HEADER = re.compile(r"^[A-Za-z][\w ]{0,40}:")
 
 
-def _ris_blocks(name: str, lines: list[str]) -> Iterator[tuple[int, list[str], set[str]]]:
-    """Split RIS lines into records (start line, lines with canonical tags, tags used), checking structure."""
+class UnknownTag(NamedTuple):
+    """A tag that neither rispy nor :data:`_RIS_QUIET` knows, and the line it is on (reported, then ignored)."""
+
+    line: int
+    tag: str
+
+
+def _ris_blocks(name: str, lines: list[str]) -> Iterator[tuple[int, list[str], list[UnknownTag]]]:
+    """Split RIS lines into records, checking structure.
+
+    Yields:
+        Per record: its first line's number, its lines with canonical tags, its unknown tags in line order.
+    """
     import rispy  # type: ignore[import-untyped]  # rispy ships no type hints
 
     known = set(rispy.TAG_KEY_MAPPING) | _RIS_QUIET
     start: int | None = None
     block: list[str] = []
-    tags: set[str] = set()
+    unknown: list[UnknownTag] = []
     count = 0
     for number, line in enumerate(lines, start=1):
         match = _RIS_LINE.match(line)
@@ -51,16 +62,16 @@ def _ris_blocks(name: str, lines: list[str]) -> Iterator[tuple[int, list[str], s
                 raise CitationFileError(name, f"line {number}", f"record {count} (from line {start}) has no "
                                         "'ER  - ' line before the next 'TY  - '")
             count += 1
-            start, block, tags = number, [], set()
+            start, block, unknown = number, [], []
         elif start is None:
             raise CitationFileError(name, f"line {number}", f"{tag} line outside a record (no 'TY  - ' before it)")
         if tag == "ER":
             block.append("ER  - ")
-            yield start, block, tags
+            yield start, block, unknown
             start = None
             continue
         if tag not in known:
-            tags.add(f"{tag}@{number}")
+            unknown.append(UnknownTag(number, tag))
         block.append(f"{tag}  - {value}")
     if start is not None:
         raise CitationFileError(name, f"line {len(lines)}", f"record {count} (from line {start}) has no "
@@ -136,9 +147,7 @@ def read_ris(path: Path) -> CitationFile:
         if len(entries) != 1:
             raise CitationFileError(path.name, place, "cannot be read as one RIS record")
         entry = entries[0]
-        for item in sorted(unknown, key=lambda t: int(t.partition("@")[2])):
-            tag, _, line = item.partition("@")
-            warnings.append(f"line {line}: unknown RIS tag {tag!r} ignored")
+        warnings += [f"line {u.line}: unknown RIS tag {u.tag!r} ignored" for u in unknown]
         database = _ris_database(entry)
         if database:
             databases.append(database)

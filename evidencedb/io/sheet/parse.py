@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from evidencedb.errors import RowProblem
+from evidencedb.formatting import input_errors
 from evidencedb.io.sheet.columns import (
     COLUMN_OF,
     COLUMNS,
@@ -37,12 +38,8 @@ _BATCH = 5_000  # finding rows validated per call
 
 
 def _problems(row: int, exc: PydanticValidationError) -> list[RowProblem]:
-    problems = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())]
-        column = COLUMN_OF.get(loc[0], loc[0]) if loc else "row"
-        problems.append(RowProblem(row, column, str(err.get("msg", "invalid")).removeprefix("Value error, ")))
-    return problems
+    return [RowProblem(row, COLUMN_OF.get(e.field, e.field) if e.field else "row", e.message)
+            for e in input_errors(exc)]
 
 
 def _study_input(rec: tuple[str, ...], at: dict[str, int]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from evidencedb.errors import RowProblem
+from evidencedb.formatting import cell_text
 from evidencedb.io.bulk import chunks
 from evidencedb.io.sheet.columns import COLUMN_OF, IDENTITY_FIELDS, STUDY_FIELDS, VALUE_FIELDS
 from evidencedb.io.sheet.types import FindingChange, FindingEntry, ParsedSheet
@@ -29,6 +30,23 @@ _COMPARED_STUDY_FIELDS = tuple(n for n in STUDY_FIELDS if n != "n_patients_note"
 _COMPARED_PAPER_FIELDS = ("doi", "pmid", "year")
 
 
+class NewMarker(NamedTuple):
+    """A biomarker the sheet adds (by its lower-cased name): it has no id yet, and equals no stored id."""
+
+    name: str
+
+
+#: A biomarker as a finding's identity holds it: a stored biomarker's id, or one the sheet adds.
+MarkerRef = int | NewMarker
+
+
+class NewPaper(NamedTuple):
+    """A paper the sheet adds, by the first identifier its studies give: a DOI, a PMID, or (neither) a study."""
+
+    by: str  # "doi" | "pmid" | "study"
+    value: str
+
+
 @dataclass
 class ImportPlan:
     """What a validated sheet would do to the database."""
@@ -36,17 +54,13 @@ class ImportPlan:
     problems: list[RowProblem] = field(default_factory=list)
     stored_studies: dict[str, Study] = field(default_factory=dict)
     new_studies: list[str] = field(default_factory=list)
-    #: label of a new study → id of the stored paper it reports, or the key of a paper to add.
-    paper_of: dict[str, int | tuple[str, str]] = field(default_factory=dict)
+    #: label of a new study → id of the stored paper it reports, or the paper to add.
+    paper_of: dict[str, int | NewPaper] = field(default_factory=dict)
     n_new_papers: int = 0
     new_findings: list[FindingEntry] = field(default_factory=list)
     changes: list[FindingChange] = field(default_factory=list)
     updates: list[tuple[Finding, FindingEntry, tuple[str, ...]]] = field(default_factory=list)
     n_present: int = 0
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 def _compared(entry: FindingEntry) -> tuple[str, ...]:
@@ -108,7 +122,7 @@ def _plan_papers(plan: ImportPlan, parsed: ParsedSheet, *, session: Session) -> 
         for pid, doi, pmid in session.execute(sa.select(col(Paper.id), col(Paper.doi), col(Paper.pmid))
                                               .where(col(Paper.pmid).in_(chunk))):
             by_pmid[pmid] = (pid, doi)
-    new_keys: dict[tuple[str, str], tuple[str, str]] = {}
+    new_keys: dict[NewPaper, NewPaper] = {}
     for label, entry in zip(plan.new_studies, entries, strict=True):
         doi, pmid = entry.paper.doi, entry.paper.pmid
         hit_doi = by_doi.get(doi) if doi else None
@@ -122,13 +136,13 @@ def _plan_papers(plan: ImportPlan, parsed: ParsedSheet, *, session: Session) -> 
         elif hit_doi or hit_pmid:
             plan.paper_of[label] = (hit_doi or hit_pmid or (0, None))[0]
         else:
-            keys = [("doi", doi)] if doi else []
-            keys += [("pmid", pmid)] if pmid else []
-            key = next((new_keys[k] for k in keys if k in new_keys), keys[0] if keys else ("study", label))
+            keys = [NewPaper("doi", doi)] if doi else []
+            keys += [NewPaper("pmid", pmid)] if pmid else []
+            key = next((new_keys[k] for k in keys if k in new_keys), keys[0] if keys else NewPaper("study", label))
             for k in keys:
                 new_keys.setdefault(k, key)
             plan.paper_of[label] = key
-    plan.n_new_papers = len({k for k in plan.paper_of.values() if isinstance(k, tuple)})
+    plan.n_new_papers = len({k for k in plan.paper_of.values() if isinstance(k, NewPaper)})
 
 
 def _plan_findings(plan: ImportPlan, parsed: ParsedSheet, known: dict[str, tuple[int, str]], *,
@@ -143,11 +157,11 @@ def _plan_findings(plan: ImportPlan, parsed: ParsedSheet, known: dict[str, tuple
             key = (label_of[f.study_id], f.biomarker_id, *identity(f))
             stored.setdefault(key, []).append(f)
     seen: dict[tuple[Any, ...], FindingEntry] = {}
-    new_ref = {marker: ("new", marker) for marker in parsed.new_markers}
+    new_ref = {marker: NewMarker(marker) for marker in parsed.new_markers}
     for entry in parsed.findings:
         f = entry.finding
         marker = entry.marker
-        ref: Any = known[marker][0] if marker in known else new_ref[marker]
+        ref: MarkerRef = known[marker][0] if marker in known else new_ref[marker]
         key = (entry.label, ref, *row_identity(vars(f)))
         earlier = seen.get(key)
         if earlier is not None:
@@ -176,4 +190,4 @@ def _plan_findings(plan: ImportPlan, parsed: ParsedSheet, known: dict[str, tuple
             plan.updates.append((match, entry, names))
             plan.changes.append(FindingChange(
                 entry.row, entry.label, f.biomarker, f.outcome, match.id or 0,
-                tuple((COLUMN_OF.get(n, n), _text(getattr(match, n)), _text(getattr(f, n))) for n in names)))
+                tuple((COLUMN_OF.get(n, n), cell_text(getattr(match, n)), cell_text(getattr(f, n))) for n in names)))

@@ -49,10 +49,6 @@ class SheetTable:
     numbers: tuple[int, ...]
     decimal_comma: bool = False
 
-    def records(self) -> list[dict[str, str]]:
-        """The rows as dicts keyed by column."""
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
-
 
 def _cell(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ("" if value is None or value != value else str(value))

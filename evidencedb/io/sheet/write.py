@@ -26,7 +26,7 @@ from evidencedb.io.bulk import (
     page_cache,
     table_of,
 )
-from evidencedb.io.sheet.plan import ImportPlan
+from evidencedb.io.sheet.plan import ImportPlan, NewPaper
 from evidencedb.io.sheet.types import ImportReport, ParsedSheet
 from evidencedb.models import (
     AuditLog,
@@ -77,7 +77,7 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
         audit("biomarker", row["name"], row)
 
     new_paper_ids, paper_rows = _insert_papers(session, plan, parsed, now)
-    paper_id = {label: (new_paper_ids[k] if isinstance(k, tuple) else k) for label, k in plan.paper_of.items()}
+    paper_id = {label: (new_paper_ids[k] if isinstance(k, NewPaper) else k) for label, k in plan.paper_of.items()}
     for key, pid in new_paper_ids.items():
         audit("paper", str(pid), paper_rows[key])
     rows = [{**parsed.studies[label].study.model_dump(), "review_id": review.id, "paper_id": paper_id[label],
@@ -134,9 +134,9 @@ def _audit_texts(values: list[dict[str, Any]]) -> list[str]:
 
 
 def _insert_papers(session: Session, plan: ImportPlan, parsed: ParsedSheet, now: datetime
-                   ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], dict[str, Any]]]:
+                   ) -> tuple[dict[NewPaper, int], dict[NewPaper, dict[str, Any]]]:
     """Insert the sheet's new papers; their ids and rows by paper key."""
-    keys = list(dict.fromkeys(k for k in plan.paper_of.values() if isinstance(k, tuple)))
+    keys = list(dict.fromkeys(k for k in plan.paper_of.values() if isinstance(k, NewPaper)))
     first_study = {key: label for label, key in reversed(plan.paper_of.items())}
     rows = {k: {**parsed.studies[first_study[k]].paper.model_dump(), "created_at": now} for k in keys}
     return dict(zip(keys, insert_papers(session, [rows[k] for k in keys]), strict=True)), rows
