@@ -1,0 +1,161 @@
+"""Curation rules every write path shares, on both backends.
+
+A study's paper is included at full text whichever path adds the study; audit rows are built one way
+(actor cut to its column, canonical JSON).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from evidencedb import curation, queries, seeds
+from evidencedb.db import session_scope
+from evidencedb.io.citations.importer import import_citations
+from evidencedb.io.sheet import importer as sheet
+from evidencedb.models import AuditLog, Review, Screening, Study
+from evidencedb.prisma import prisma_counts
+from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
+
+CITATIONS = Path(__file__).parent / "data" / "citations"
+P2 = "single-arm phase II trial"
+LONG_ACTOR = "curator-" + "x" * 100  # longer than the 80 characters an actor is stored with
+SHEET = [
+    {"study_id": "a-2021", "citation": "A et al. J 2021", "year": "2021", "design": P2, "n_patients": "40",
+     "doi": "10.1000/a", "biomarker": "MRD", "biomarker_category": "MRD", "outcome": "EFS",
+     "outcome_category": "efficacy", "association": "supports", "curator": "jdoe"},
+    {"study_id": "b-2022", "citation": "B et al. K 2022", "year": "2022", "design": "multicenter retrospective cohort",
+     "n_patients": "120", "biomarker": "IL-6", "biomarker_category": "cytokines", "outcome": "severe CRS",
+     "outcome_category": "toxicity", "association": "supports", "curator": "jdoe"},
+]
+
+
+def write_sheet(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _review(session: Session, slug: str = "mine", actor: str = "") -> Review:
+    return curation.create_review(session=session, slug=slug, title="Mine", actor=actor,
+                                  scheme=queries.get_scheme("ke-zhou-2025", session=session))
+
+
+def _included(session: Session, review: Review) -> set[int]:
+    return set(session.execute(sa.select(col(Screening.paper_id)).where(
+        col(Screening.review_id) == review.id, col(Screening.stage) == "full_text",
+        col(Screening.decision) == "include")).scalars())
+
+
+def _study_papers(session: Session, review: Review) -> set[int]:
+    return set(session.execute(sa.select(col(Study.paper_id)).where(col(Study.review_id) == review.id)).scalars())
+
+
+# --------------------------------------------------------------------------------------------------
+# An included study's paper is included at full text, whichever path adds it
+
+
+def test_seeds_sheets_and_single_writes_include_every_studys_paper(engine: Engine, tmp_path: Path) -> None:
+    with session_scope(engine, write=True) as session:
+        seeds.load_seeds(session=session)
+        sheet.import_sheet(write_sheet(tmp_path / "s.csv", SHEET), session=session, review_slug="sheet")
+        review = _review(session)
+        paper = curation.add_paper(PaperIn(title="One"), session=session)
+        curation.add_study(review, paper, StudyIn(label="one", design=P2), session=session)
+    with session_scope(engine) as session:
+        for slug, n in (("ke-zhou-2025", 33), ("sheet", 2), ("mine", 1)):
+            review = queries.get_review(slug, session=session)
+            assert _included(session, review) == _study_papers(session, review)
+            assert prisma_counts(review, session=session).included == n == len(queries.list_studies(
+                review, session=session))
+
+
+def test_a_paper_excluded_at_full_text_is_included_by_its_study_and_the_exclusion_is_kept(engine: Engine) -> None:
+    with session_scope(engine, write=True) as session:
+        review = _review(session)
+        paper = curation.add_paper(PaperIn(title="Once excluded"), session=session)
+        assert review.id is not None and paper.id is not None
+        session.add(Screening(review_id=review.id, paper_id=paper.id, stage="full_text", decision="exclude",
+                              reason="not B-ALL"))
+        session.flush()
+        curation.add_study(review, paper, StudyIn(label="back", design=P2), session=session, actor="ana",
+                           reason="B-ALL cohort reported separately")
+        # A second study of the same paper (a distinct cohort) changes nothing: the paper is included.
+        assert curation.include_at_full_text(review.id, [paper.id], session=session) == 0
+    with session_scope(engine) as session:
+        decision = session.execute(sa.select(Screening).where(col(Screening.stage) == "full_text")).scalars().one()
+        assert (decision.decision, decision.reason) == ("include", "B-ALL cohort reported separately")
+        audit = session.execute(sa.select(AuditLog).where(col(AuditLog.table_name) == "screening")).scalars().one()
+        assert (audit.action, audit.actor) == ("update", "ana")
+        assert json.loads(audit.old or "")["decision"] == "exclude"
+        assert json.loads(audit.old or "")["reason"] == "not B-ALL"
+
+
+def test_inclusion_is_set_based(engine: Engine) -> None:
+    with session_scope(engine, write=True) as session:
+        review = _review(session)
+        assert review.id is not None
+        ids = [curation.add_paper(PaperIn(title=f"P{i}"), session=session).id or 0 for i in range(1203)]
+        assert curation.include_at_full_text(review.id, ids + ids[:5], session=session, actor="bulk") == 1203
+        assert curation.include_at_full_text(review.id, ids, session=session) == 0
+        assert len(_included(session, review)) == 1203
+
+
+# --------------------------------------------------------------------------------------------------
+# One audit-row builder
+
+
+AUDIT_CASES = {
+    "short actor kept": ("ana", "ana"),
+    "long actor cut to its column": (LONG_ACTOR, LONG_ACTOR[:80]),
+    "no actor": ("", ""),
+}
+
+
+@pytest.mark.parametrize(("actor", "stored"), list(AUDIT_CASES.values()), ids=list(AUDIT_CASES))
+def test_audit_row_cuts_the_actor_and_writes_canonical_json(actor: str, stored: str) -> None:
+    row = curation.audit_row(actor=actor, action="update", table="finding", key="k" * 90,
+                             old={"z": Decimal("0.50"), "a": None}, new={"é": "ü", "b": 1})
+    assert row["actor"] == stored and row["row_key"] == "k" * 80 and row["table_name"] == "finding"
+    assert row["old"] == '{"a": null, "z": "0.50"}'  # sorted keys, decimals as exact text
+    assert row["new"] == '{"b": 1, "é": "ü"}'  # not escaped
+    assert curation.audit_row(actor=actor, action="insert", table="t", key="k")["old"] is None
+
+
+def _canonical(text: str | None) -> bool:
+    return text is None or json.dumps(json.loads(text), ensure_ascii=False, sort_keys=True) == text
+
+
+def test_every_path_audits_the_same_way(engine: Engine, tmp_path: Path) -> None:
+    with session_scope(engine, write=True) as session:  # single writes (the TUI's and the seeds' path)
+        review = _review(session, actor=LONG_ACTOR)
+        paper = curation.add_paper(PaperIn(title="Single", doi="10.1000/single"), session=session, actor=LONG_ACTOR)
+        study = curation.add_study(review, paper, StudyIn(label="single", design=P2), session=session,
+                                   actor=LONG_ACTOR)
+        curation.add_biomarker(curation.validate(BiomarkerIn, {"name": "MRD", "category": "MRD"}),
+                               session=session, actor=LONG_ACTOR)
+        finding = curation.add_finding(study, FindingIn(biomarker="MRD", outcome="EFS", outcome_category="efficacy",
+                                                        association="supports"), session=session, actor=LONG_ACTOR)
+        curation.update_finding(finding, {"association": "no association"}, session=session, actor=LONG_ACTOR)
+        assert finding.curator == LONG_ACTOR[:80]
+    with session_scope(engine, write=True) as session:  # the bulk paths
+        sheet.import_sheet(write_sheet(tmp_path / "s.csv", SHEET), session=session, review_slug="mine",
+                           actor=LONG_ACTOR)
+        import_citations(CITATIONS / "embase.ris", session=session, review_slug="mine", actor=LONG_ACTOR)
+    with session_scope(engine) as session:
+        rows = session.execute(sa.select(AuditLog)).scalars().all()
+    tables = {(r.table_name, r.action) for r in rows}
+    assert {("review", "insert"), ("paper", "insert"), ("study", "insert"), ("finding", "update"),
+            ("finding", "import"), ("import_batch", "import"), ("screening", "insert"),
+            ("biomarker", "insert")} <= tables
+    assert {r.actor for r in rows} == {LONG_ACTOR[:80]}
+    assert all(_canonical(r.old) and _canonical(r.new) for r in rows)
