@@ -1,13 +1,15 @@
 """Curation rules every write path shares, on both backends.
 
 A study's paper is included at full text whichever path adds the study; audit rows are built one way
-(actor cut to its column, canonical JSON).
+(actor cut to its column, canonical JSON); the save workflow of the curation forms lives in the core,
+its field lists derived from the input models.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,11 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from evidencedb import curation, queries, seeds
+from evidencedb import curation, drafts, queries, seeds
 from evidencedb.db import session_scope
 from evidencedb.io.citations.importer import import_citations
 from evidencedb.io.sheet import importer as sheet
-from evidencedb.models import AuditLog, Review, Screening, Study
+from evidencedb.models import AuditLog, Finding, Paper, Review, Screening, Study
 from evidencedb.prisma import prisma_counts
 from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
 
@@ -45,6 +47,13 @@ def write_sheet(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+@pytest.fixture
+def seeded(engine: Engine) -> Iterator[Engine]:
+    with session_scope(engine, write=True) as session:
+        seeds.load_seeds(session=session)
+    yield engine
+
+
 def _review(session: Session, slug: str = "mine", actor: str = "") -> Review:
     return curation.create_review(session=session, slug=slug, title="Mine", actor=actor,
                                   scheme=queries.get_scheme("ke-zhou-2025", session=session))
@@ -60,8 +69,31 @@ def _study_papers(session: Session, review: Review) -> set[int]:
     return set(session.execute(sa.select(col(Study.paper_id)).where(col(Study.review_id) == review.id)).scalars())
 
 
+def _new_draft(label: str = "doe-2025") -> drafts.StudyDraft:
+    finding = drafts.FindingDraft(values={"biomarker": "IL-18", "outcome": "severe CRS", "outcome_category": "toxicity",
+                                          "association": "supports", "comparator": ">=", "threshold_value": "500",
+                                          "unit": "pg/mL"}, new_category="cytokines")
+    return drafts.StudyDraft(
+        paper={"doi": "10.5555/edb.curation.001", "pmid": "", "title": "IL-18 and CRS", "authors": "Doe J",
+               "journal": "Test J", "year": "2025"},
+        study={"label": label, "design": P2, "n_patients": "40", "prospective": "yes"}, findings=(finding,))
+
+
 # --------------------------------------------------------------------------------------------------
 # An included study's paper is included at full text, whichever path adds it
+
+
+def test_a_study_saved_by_the_core_workflow_is_counted_included(seeded: Engine) -> None:
+    with session_scope(seeded, write=True) as session:
+        review = queries.get_review(None, session=session)
+        result = drafts.save_study(review, _new_draft(), session=session, actor="tester")
+    assert (result.label, result.added, result.updated, result.deleted) == ("doe-2025", 1, 0, 0)
+    assert [(c.biomarker, c.new_score, c.new_level) for c in result.changes] == [("IL-18", Decimal("1.0"), "C")]
+    with session_scope(seeded) as session:
+        review = queries.get_review(None, session=session)
+        studies = queries.list_studies(review, session=session)
+        assert len(studies) == 34 and prisma_counts(review, session=session).included == 34
+        assert _included(session, review) == _study_papers(session, review)
 
 
 def test_seeds_sheets_and_single_writes_include_every_studys_paper(engine: Engine, tmp_path: Path) -> None:
@@ -159,3 +191,35 @@ def test_every_path_audits_the_same_way(engine: Engine, tmp_path: Path) -> None:
             ("biomarker", "insert")} <= tables
     assert {r.actor for r in rows} == {LONG_ACTOR[:80]}
     assert all(_canonical(r.old) and _canonical(r.new) for r in rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# The save workflow and the field lists
+
+
+def test_the_form_fields_are_the_input_models_fields() -> None:
+    models = {"paper": (PaperIn, Paper, drafts.PAPER_FIELDS), "study": (StudyIn, Study, drafts.STUDY_FIELDS),
+              "finding": (FindingIn, Finding, drafts.FINDING_FIELDS)}
+    left_out = set()
+    for schema, table, fields in models.values():
+        assert set(fields) == set(schema.model_fields) - drafts.NOT_IN_FORMS
+        assert set(fields) - {"biomarker"} <= set(table.model_fields)  # each is the column of the same name
+        left_out |= set(schema.model_fields) - set(fields)
+    assert left_out == drafts.NOT_IN_FORMS  # no stale exclusion
+    assert drafts.PAPER_FIELDS[:2] == ("doi", "pmid")  # identifiers first: checked before the rest is typed
+
+
+def test_a_stored_study_loads_as_a_draft_and_saves_back(seeded: Engine) -> None:
+    with session_scope(seeded, write=True) as session:
+        review = queries.get_review(None, session=session)
+        draft = drafts.load_study(review, "pulsipher-2022", session=session)
+        assert set(draft.paper) == set(drafts.PAPER_FIELDS) and set(draft.study) == set(drafts.STUDY_FIELDS)
+        assert all(set(f.values) == set(drafts.FINDING_FIELDS) for f in draft.findings)
+        unchanged = drafts.save_study(review, draft, session=session, actor="tester")
+        assert (unchanged.added, unchanged.updated, unchanged.deleted, unchanged.changes) == (0, 0, 0, ())
+        mrd = next(f for f in draft.findings if f.values["biomarker"] == "MRD")
+        edited = drafts.FindingDraft(mrd.values | {"association": "no association"}, mrd.finding_id,
+                                     original=mrd.original)
+        result = drafts.save_study(review, drafts.StudyDraft(draft.paper, draft.study, (edited,), draft.paper_id,
+                                                             draft.study_id, draft.label), session=session)
+        assert (result.updated, [(c.biomarker, c.new_score) for c in result.changes]) == (1, [("MRD", Decimal("5.0"))])
