@@ -1,8 +1,8 @@
 """Curation rules every write path shares, on both backends.
 
 A study's paper is included at full text whichever path adds the study; audit rows are built one way
-(actor cut to its column, canonical JSON); the save workflow of the curation forms lives in the core,
-its field lists derived from the input models.
+(actor cut to its column, canonical JSON); the save workflow of the curation forms lives in the core;
+the forms' and the sheet's field lists are derived from the input models.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from sqlmodel import Session, col
 from evidencedb import curation, drafts, queries, seeds
 from evidencedb.db import session_scope
 from evidencedb.io.citations.importer import import_citations
+from evidencedb.io.sheet import columns
 from evidencedb.io.sheet import importer as sheet
+from evidencedb.io.sheet import rows as sheet_rows
 from evidencedb.models import AuditLog, Finding, Paper, Review, Screening, Study
 from evidencedb.prisma import prisma_counts
 from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
@@ -223,3 +225,28 @@ def test_a_stored_study_loads_as_a_draft_and_saves_back(seeded: Engine) -> None:
         result = drafts.save_study(review, drafts.StudyDraft(draft.paper, draft.study, (edited,), draft.paper_id,
                                                              draft.study_id, draft.label), session=session)
         assert (result.updated, [(c.biomarker, c.new_score) for c in result.changes]) == (1, [("MRD", Decimal("5.0"))])
+
+
+#: Input-model fields an extraction sheet does not carry (seed metadata and free notes), or derives.
+NOT_ON_SHEETS = {"notes", "shares_patients_with", "verification_source", "verification_confidence", "norm_value",
+                 "norm_unit"}
+
+
+def test_every_sheet_column_is_a_field_and_every_field_a_column() -> None:
+    owners = {sheet_rows._PAPER: Paper, sheet_rows._STUDY: Study, sheet_rows._FINDING: Finding}
+    sources = {column: (owner, attribute) for column, owner, attribute in sheet_rows._SOURCES}
+    assert list(sources) == list(columns.COLUMNS)
+    for column, (owner, attribute) in sources.items():
+        if owner != sheet_rows._OWN:
+            assert attribute in owners[owner].model_fields, column
+    fields = {*PaperIn.model_fields, *StudyIn.model_fields, *FindingIn.model_fields}
+    on_sheet = {sheet_rows._FIELD.get(c, c) for c in columns.INPUT_COLUMNS}
+    assert fields - on_sheet == NOT_ON_SHEETS
+
+
+def test_exported_rows_carry_every_column_in_the_sheets_order(seeded: Engine) -> None:
+    with session_scope(seeded) as session:
+        rows = list(sheet_rows.finding_rows(queries.get_review(None, session=session), session=session))
+    assert len(rows) == 105 and all(list(r) == list(columns.COLUMNS) for r in rows)
+    assert {r["prospective"] for r in rows} <= {"yes", "no", None} and {r["retracted"] for r in rows} == {"no"}
+    assert any(isinstance(r["value"], Decimal) for r in rows)
