@@ -2,7 +2,8 @@
 
 A study's paper is included at full text whichever path adds the study; audit rows are built one way
 (actor cut to its column, canonical JSON); the save workflow of the curation forms lives in the core;
-the forms' and the sheet's field lists are derived from the input models.
+the forms' and the sheet's field lists are derived from the input models; reports read the
+materialised support and tally tables rather than recounting findings.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from evidencedb import curation, drafts, queries, seeds
+from evidencedb import curation, drafts, queries, reports, seeds
 from evidencedb.db import session_scope
 from evidencedb.io.citations.importer import import_citations
 from evidencedb.io.sheet import columns
 from evidencedb.io.sheet import importer as sheet
 from evidencedb.io.sheet import rows as sheet_rows
-from evidencedb.models import AuditLog, Finding, Paper, Review, Screening, Study
+from evidencedb.models import AuditLog, Finding, Paper, Review, Screening, Study, Support, Tally
 from evidencedb.prisma import prisma_counts
 from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
 
@@ -250,3 +251,40 @@ def test_exported_rows_carry_every_column_in_the_sheets_order(seeded: Engine) ->
     assert len(rows) == 105 and all(list(r) == list(columns.COLUMNS) for r in rows)
     assert {r["prospective"] for r in rows} <= {"yes", "no", None} and {r["retracted"] for r in rows} == {"no"}
     assert any(isinstance(r["value"], Decimal) for r in rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reports read what the grades are made of
+
+
+def test_contributions_read_the_support_table_and_agree_with_the_findings(seeded: Engine) -> None:
+    with session_scope(seeded, write=True) as session:
+        review = queries.get_review(None, session=session)
+        rows = reports.grade_contributions(review, session=session)
+        recount = session.execute(
+            sa.select(col(Finding.study_id), col(Finding.biomarker_id), sa.func.count())
+            .join(Study, col(Study.id) == col(Finding.study_id)).where(col(Study.review_id) == review.id)
+            .group_by(col(Finding.study_id), col(Finding.biomarker_id))).all()
+        assert len(rows) == len(recount) and sum(r.n_findings for r in rows) == 105
+        one = next(r for r in rows if r.biomarker == "MRD" and r.supports)
+        study = queries.find_study(review.id or 0, one.study, session=session)
+        assert study is not None
+        session.execute(sa.update(Support).where(col(Support.study_id) == study.id)
+                        .values(n_efficacy=0, n_toxicity=0, n_no_association=1))
+        changed = next(r for r in reports.grade_contributions(review, session=session)
+                       if r.biomarker == "MRD" and r.study == one.study)
+        assert (changed.supports, changed.n_findings, changed.categories) == (False, 1, ())
+        session.rollback()
+
+
+def test_design_contributions_read_the_tally_and_add_up_to_the_grades(seeded: Engine) -> None:
+    with session_scope(seeded, write=True) as session:
+        review = queries.get_review(None, session=session)
+        parts = reports.design_contributions(review, session=session)
+        for marker in queries.list_markers(review, session=session):
+            mine = [p for p in parts if p.biomarker == marker.biomarker]
+            assert sum((p.contribution for p in mine), Decimal(0)) == marker.score
+            assert sum(p.n_studies for p in mine) == marker.n_studies
+        session.execute(sa.update(Tally).where(col(Tally.review_id) == review.id).values(n_supporting=1))
+        assert {p.n_studies for p in reports.design_contributions(review, session=session)} == {1}
+        session.rollback()
