@@ -137,4 +137,3 @@ def _insert_papers(session: Session, plan: ImportPlan, parsed: ParsedSheet, now:
     first_study = {key: label for label, key in reversed(plan.paper_of.items())}
     rows = {k: {**parsed.studies[first_study[k]].paper.model_dump(), "created_at": now} for k in keys}
     return dict(zip(keys, insert_papers(session, [rows[k] for k in keys]), strict=True)), rows
-
