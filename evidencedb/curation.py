@@ -9,10 +9,10 @@ so a batch of writes rolls back as one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel, col
 from evidencedb import grading, queries
 from evidencedb.errors import DuplicateError, NotFoundError, UnknownDesignError, ValidationError
 from evidencedb.formatting import first_error
+from evidencedb.io.bulk import bulk_insert, chunks, table_of
 from evidencedb.models import (
     AuditLog,
     Biomarker,
@@ -41,6 +42,12 @@ from evidencedb.models import (
 from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, ReviewFields, ReviewIn, StudyIn
 from evidencedb.scoring import Scheme
 
+#: Characters of an actor as stored (audit rows, a finding's curator, an import batch) and of an audit
+#: row's key: their columns' length. Longer values are cut, the same way on every path and backend.
+ACTOR_LENGTH = 80
+#: Why a study's paper is included at full text when the path that added the study gives no reason.
+INCLUDED_STUDY = "included study"
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
@@ -54,20 +61,37 @@ def _row(obj: SQLModel) -> dict[str, Any]:
     return {k: _jsonable(v) for k, v in obj.model_dump().items()}
 
 
+# --------------------------------------------------------------------------------------------------
+# The audit log: one row builder for every path (single writes and bulk imports alike)
+
+
 def audit_json(data: Mapping[str, Any]) -> str:
     """How the audit log stores a row's values: sorted JSON, decimals as exact text, times in ISO 8601."""
     return json.dumps(data, ensure_ascii=False, sort_keys=True, default=_jsonable)
 
 
+def audit_row(*, actor: str, action: str, table: str, key: str, old: Mapping[str, Any] | None = None,
+              new: Mapping[str, Any] | None = None, at: datetime | None = None) -> dict[str, Any]:
+    """One audit-log row as column values: who, what, when, old → new.
+
+    Every path builds its rows here, so that they agree: the actor and the row key are cut to their
+    columns' length, and old and new values are canonical JSON (:func:`audit_json`). ``at`` defaults to now.
+    """
+    return {"at": at or utcnow(), "actor": actor[:ACTOR_LENGTH], "action": action, "table_name": table,
+            "row_key": key[:ACTOR_LENGTH], "old": None if old is None else audit_json(old),
+            "new": None if new is None else audit_json(new)}
+
+
+def write_audit(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write many rows built by :func:`audit_row` in one bulk insert (imports)."""
+    bulk_insert(session, table_of(AuditLog), rows)
+
+
 def audit(session: Session, *, actor: str, action: str, obj: SQLModel, key: str,
           old: Mapping[str, Any] | None = None, new: Mapping[str, Any] | None = None) -> None:
-    """Record a change: who, what, when, old → new."""
-    session.add(AuditLog(
-        actor=actor, action=action, table_name=str(getattr(obj, "__tablename__", type(obj).__name__)),
-        row_key=key,
-        old=audit_json(old) if old is not None else None,
-        new=audit_json(new) if new is not None else None,
-    ))
+    """Record a change of one row (``obj``'s table) in the caller's transaction."""
+    table = str(getattr(obj, "__tablename__", type(obj).__name__))
+    session.add(AuditLog(**audit_row(actor=actor, action=action, table=table, key=key, old=old, new=new)))
 
 
 def validate(model: type[Any], data: Mapping[str, Any]) -> Any:
@@ -206,8 +230,50 @@ def _check_design(session: Session, review: Review, design: str) -> None:
         raise UnknownDesignError(scheme.label, {design: ["(this study)"]})
 
 
-def add_study(review: Review, paper: Paper, data: StudyIn, *, session: Session, actor: str = "") -> Study:
-    """Add an included study of ``review`` reported by ``paper``.
+def include_at_full_text(review_id: int, paper_ids: Iterable[int], *, session: Session, actor: str = "",
+                         reason: str = INCLUDED_STUDY, at: datetime | None = None) -> int:
+    """Record that the papers of included studies are included at full text (PRISMA's "studies included").
+
+    The rule of every path that adds a study (curation forms, seeds, sheets): its paper gets a full-text
+    "include" screening decision, so that PRISMA counts every study listed. Set-based: one query per
+    500 papers, then one bulk insert, for one study as for a sheet of thousands. A paper already
+    included is left as it is; one excluded at full text is included now (the study is the later
+    decision), its old decision kept in the audit log. Every decision written is audited.
+
+    Returns:
+        How many screening decisions were written.
+    """
+    ids = sorted(set(paper_ids))
+    now = at or utcnow()
+    stored: dict[int, Screening] = {}
+    for chunk in chunks(ids):
+        stored.update((s.paper_id, s) for s in session.execute(sa.select(Screening).where(
+            col(Screening.review_id) == review_id, col(Screening.stage) == "full_text",
+            col(Screening.paper_id).in_(chunk))).scalars())
+    rows = [{"review_id": review_id, "paper_id": pid, "stage": "full_text", "decision": "include",
+             "reason": reason, "decided_at": now} for pid in ids if pid not in stored]
+    audits = [audit_row(actor=actor, action="insert", table="screening", key=f"{review_id}/{row['paper_id']}/full_text",
+                        new=row, at=now) for row in rows]
+    for pid, decision in stored.items():
+        if decision.decision == "include":
+            continue
+        old = {"decision": decision.decision, "reason": decision.reason, "decided_at": decision.decided_at}
+        decision.decision, decision.reason, decision.decided_at = "include", reason, now
+        session.add(decision)
+        audits.append(audit_row(actor=actor, action="update", table="screening", key=f"{review_id}/{pid}/full_text",
+                                old=old, new={"decision": "include", "reason": reason, "decided_at": now}, at=now))
+    session.flush()
+    bulk_insert(session, table_of(Screening), rows)
+    write_audit(session, audits)
+    return len(audits)
+
+
+def add_study(review: Review, paper: Paper, data: StudyIn, *, session: Session, actor: str = "",
+              reason: str = INCLUDED_STUDY) -> Study:
+    """Add an included study of ``review`` reported by ``paper``, its paper included at full text.
+
+    Args:
+        reason: why the paper is included (the full-text screening decision's reason), if it is not already.
 
     Raises:
         UnknownDesignError: the review's scheme does not weight the design.
@@ -221,6 +287,7 @@ def add_study(review: Review, paper: Paper, data: StudyIn, *, session: Session, 
     session.add(study)
     session.flush()
     audit(session, actor=actor, action="insert", obj=study, key=study.label, new=_row(study))
+    include_at_full_text(review.id, [paper.id], session=session, actor=actor, reason=reason)
     return study
 
 
@@ -291,7 +358,8 @@ def add_finding(study: Study, data: FindingIn, *, session: Session, actor: str =
     marker = resolve_biomarker(data.biomarker, session=session)
     assert study.id is not None and marker.id is not None
     fields = data.model_dump(exclude={"biomarker"})
-    finding = Finding(study_id=study.id, biomarker_id=marker.id, curator=fields.pop("curator") or actor, **fields)
+    curator = fields.pop("curator") or actor[:ACTOR_LENGTH]
+    finding = Finding(study_id=study.id, biomarker_id=marker.id, curator=curator, **fields)
     session.add(finding)
     session.flush()
     audit(session, actor=actor, action="insert", obj=finding, key=str(finding.id),

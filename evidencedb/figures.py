@@ -104,10 +104,9 @@ def figure3_data(review: Review, *, session: Session, scheme: ScoringScheme | No
         counts[m.level] += 1
     top = markers[:top_n]
     sums: dict[str, dict[str, Decimal]] = {m.biomarker: {} for m in top}
-    for c in reports.grade_contributions(review, session=session, scheme=scheme):
-        if c.supports and c.biomarker in sums and c.coefficient is not None:
-            per = sums[c.biomarker]
-            per[c.design] = per.get(c.design, Decimal(0)) + c.coefficient
+    for c in reports.design_contributions(review, session=session, scheme=scheme):
+        if c.biomarker in sums:
+            sums[c.biomarker][c.design] = c.contribution
     present = {d for per in sums.values() for d in per}
     designs = tuple(sorted(((d, pure.designs[d]) for d in present), key=lambda dc: (-dc[1], dc[0])))
     stacks = tuple(DesignStack(m.biomarker, m.score, tuple(sums[m.biomarker].get(d, Decimal(0)) for d, _ in designs))

@@ -1,7 +1,8 @@
 """Reads for reports: every grade's per-study contributions, and a review's Table 1.
 
 Why this module exists: exports and figures ask wider questions than the CLI and the TUI; keeping them
-here keeps ``queries`` to the lookups and listings every interface shares. Counts are SQL aggregates.
+here keeps ``queries`` to the lookups and listings every interface shares. Counts are SQL aggregates;
+what grades are made of (per-study support, per-design tallies) is read from the tables that hold it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from evidencedb.models import (
     SchemeDesign,
     ScoringScheme,
     Study,
+    Support,
+    Tally,
 )
 from evidencedb.queries import ReviewSummary, get_scheme, review_summary
 
@@ -45,32 +48,64 @@ class ContributionRow:
 
 def grade_contributions(review: Review, *, session: Session,
                         scheme: ScoringScheme | None = None) -> list[ContributionRow]:
-    """Every study × biomarker pair of a review with its coefficient, by one GROUP BY over the findings.
+    """Every study × biomarker pair of a review with its coefficient, read from the ``support`` table.
 
-    Supporting studies come first within a biomarker (highest coefficient, then label), as
-    ``explain_marker`` lists them; studies with only "no association" findings follow.
+    ``support`` holds, per study × biomarker, its supporting findings by category and its findings
+    of no association, kept in step by every write (:mod:`evidencedb.grading`): nothing is recounted
+    from the findings. Supporting studies come first within a biomarker (highest coefficient, then
+    label), as ``explain_marker`` lists them; studies with only "no association" findings follow.
     """
     scheme = scheme or get_scheme(None, session=session, review=review)
-    supports = col(Finding.association) == "supports"
-    n_support = sa.func.sum(sa.case((supports, 1), else_=0))
-    n_eff = sa.func.sum(sa.case((supports & (col(Finding.outcome_category) == "efficacy"), 1), else_=0))
-    n_tox = sa.func.sum(sa.case((supports & (col(Finding.outcome_category) == "toxicity"), 1), else_=0))
     q = (
-        sa.select(col(Biomarker.name), col(Study.label), col(Study.design), col(SchemeDesign.coefficient), n_support,
-                  n_eff, n_tox, sa.func.count(col(Finding.id)))
-        .join(Study, col(Study.id) == col(Finding.study_id))
-        .join(Biomarker, col(Biomarker.id) == col(Finding.biomarker_id))
+        sa.select(col(Biomarker.name), col(Study.label), col(Study.design), col(SchemeDesign.coefficient),
+                  col(Support.n_efficacy), col(Support.n_toxicity), col(Support.n_no_association))
+        .join(Study, col(Study.id) == col(Support.study_id))
+        .join(Biomarker, col(Biomarker.id) == col(Support.biomarker_id))
         .outerjoin(SchemeDesign,
                    (col(SchemeDesign.scheme_id) == scheme.id) & (col(SchemeDesign.design) == col(Study.design)))
-        .where(col(Study.review_id) == review.id)
-        .group_by(col(Biomarker.name), col(Study.label), col(Study.design), col(SchemeDesign.coefficient))
+        .where(col(Support.review_id) == review.id,
+               col(Support.n_efficacy) + col(Support.n_toxicity) + col(Support.n_no_association) > 0)
     )
     rows = [
-        ContributionRow(name, label, design, coefficient, bool(n_s),
-                        tuple(c for c, n in (("efficacy", n_e), ("toxicity", n_t)) if n), int(n))
-        for name, label, design, coefficient, n_s, n_e, n_t, n in session.execute(q)
+        ContributionRow(name, label, design, coefficient, bool(n_e or n_t),
+                        tuple(c for c, n in (("efficacy", n_e), ("toxicity", n_t)) if n), n_e + n_t + n_none)
+        for name, label, design, coefficient, n_e, n_t, n_none in session.execute(q)
     ]
     return sorted(rows, key=lambda r: (r.biomarker, not r.supports, -(r.coefficient or 0), r.study))
+
+
+@dataclass(frozen=True)
+class DesignContribution:
+    """What one study design adds to a biomarker's grade: its distinct supporting studies × its coefficient."""
+
+    biomarker: str
+    design: str
+    coefficient: Decimal
+    n_studies: int
+
+    @property
+    def contribution(self) -> Decimal:
+        """The design's share of the score (exact)."""
+        return self.coefficient * self.n_studies
+
+
+def design_contributions(review: Review, *, session: Session,
+                         scheme: ScoringScheme | None = None) -> list[DesignContribution]:
+    """Per biomarker × design weighted by the scheme, read from the ``tally`` table (what grades sum).
+
+    Designs without a supporting study, and designs the scheme does not weight, are left out.
+    """
+    scheme = scheme or get_scheme(None, session=session, review=review)
+    q = (
+        sa.select(col(Biomarker.name), col(Tally.design), col(SchemeDesign.coefficient), col(Tally.n_supporting))
+        .join(Biomarker, col(Biomarker.id) == col(Tally.biomarker_id))
+        .join(SchemeDesign,
+              (col(SchemeDesign.scheme_id) == scheme.id) & (col(SchemeDesign.design) == col(Tally.design)))
+        .where(col(Tally.review_id) == review.id, col(Tally.n_supporting) > 0)
+        .order_by(col(Biomarker.name), col(SchemeDesign.coefficient).desc(), col(Tally.design))
+    )
+    return [DesignContribution(name, design, coefficient, int(n))
+            for name, design, coefficient, n in session.execute(q)]
 
 
 @dataclass(frozen=True)

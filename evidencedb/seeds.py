@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from evidencedb import curation, papers, queries
 from evidencedb.errors import DuplicateError, EvidenceDBError, ValidationError
-from evidencedb.models import ImportBatch, Review, Screening
+from evidencedb.models import ImportBatch, Review
 from evidencedb.resources import bundled_dir, data_file
 from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
 from evidencedb.scoring import Scheme
@@ -179,12 +179,10 @@ def load_review(seed: _SeedReview, *, session: Session, report: SeedReport) -> N
             paper = curation.add_paper(item.paper, session=session, actor=SEED_ACTOR)
             report.papers_added += 1
         try:
-            study = curation.add_study(review, paper, item.study, session=session, actor=SEED_ACTOR)
+            study = curation.add_study(review, paper, item.study, session=session, actor=SEED_ACTOR,
+                                       reason="included study of the seed review")
         except DuplicateError as exc:
             raise ValidationError(f"{item.source}: {exc}") from None
-        assert paper.id is not None
-        session.add(Screening(review_id=review.id, paper_id=paper.id, stage="full_text", decision="include",
-                              reason="included study of the seed review"))
         for finding in item.findings:
             curation.add_finding(study, finding, session=session, actor=SEED_ACTOR, refresh=False)
             report.findings_added += 1

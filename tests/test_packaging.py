@@ -33,7 +33,7 @@ def test_wheel_contains_migrations_and_seeds(tmp_path: Path) -> None:
 CHECK = """
 import sys
 import evidencedb.cli.main, evidencedb.curation, evidencedb.queries, evidencedb.grading, evidencedb.seeds
-import evidencedb.io.importing, evidencedb.io.sheet.importer
+import evidencedb.drafts, evidencedb.io.importing, evidencedb.io.sheet.importer
 import evidencedb.io.citations.importer, evidencedb.io.export, evidencedb.figures, evidencedb.prisma, evidencedb.reports
 bad = sorted(m for m in sys.modules if m.split('.')[0] in {'textual', 'tui'})
 print(','.join(bad))

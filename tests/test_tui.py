@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from evidencedb import queries, seeds
 from evidencedb.db import session_scope
+from evidencedb.drafts import FindingDraft, StudyDraft
 from evidencedb.queries import StudyRow
 from tui.app import EvidenceApp
 from tui.modals.changes import ChangesModal
@@ -29,7 +30,7 @@ from tui.modals.finding import FindingModal
 from tui.screens.curate import CurateScreen
 from tui.screens.marker import MarkerScreen
 from tui.screens.markers import MarkersScreen
-from tui.store import FindingDraft, Store
+from tui.store import Store
 from tui.widgets.form import FormField
 from tui.widgets.page_table import PageTable
 
@@ -328,6 +329,42 @@ def test_a_removed_finding_never_creates_its_new_biomarker(seeded: Engine) -> No
     assert result.deleted == 1
     with session_scope(seeded) as session:
         assert queries.find_biomarker("IL-99", session=session) is None
+
+
+def test_a_study_saved_through_the_store_is_counted_included_by_prisma(seeded: Engine) -> None:
+    from evidencedb.prisma import prisma_counts
+
+    store = Store(engine=seeded)
+    draft = StudyDraft(paper={"doi": NEW_DOI, "title": "MRD before CAR-T infusion", "year": "2025"},
+                       study={"label": "doe-2025", "design": "single-arm phase II trial", "n_patients": "40"},
+                       findings=(FindingDraft({"biomarker": "MRD", "outcome": "EFS", "outcome_category": "efficacy",
+                                               "association": "supports"}),))
+    assert store.save(store.default_review(), draft, actor="tester").added == 1
+    with session_scope(seeded) as session:
+        review = queries.get_review(None, session=session)
+        listed = queries.list_studies(review, session=session)
+        assert len(listed) == 34 and prisma_counts(review, session=session).included == len(listed)
+
+
+def test_the_forms_are_derived_from_the_core_field_lists() -> None:
+    from evidencedb import drafts
+    from evidencedb.io.sheet.columns import column_spec
+    from tui.modals.finding import FIELDS, LABELS
+    from tui.screens.curate import PAPER_FORM, PAPER_LABELS, STUDY_FORM, STUDY_LABELS
+
+    assert [f[0] for f in PAPER_FORM] == list(drafts.PAPER_FIELDS)
+    assert [f[0] for f in STUDY_FORM] == list(drafts.STUDY_FIELDS)
+    assert [f[0] for f in FIELDS if f[0] != "new_category"] == list(drafts.FINDING_FIELDS)
+    for form, labels in ((PAPER_FORM, PAPER_LABELS), (STUDY_FORM, STUDY_LABELS), (FIELDS, LABELS)):
+        assert {f[0] for f in form} == set(labels)  # the wording covers every field, and nothing else
+    required = {f[0] for f in (*PAPER_FORM, *STUDY_FORM, *FIELDS) if f[3]}
+    assert required == {"title", "label", "design", "biomarker", "outcome", "outcome_category", "association"}
+    pickers = {f[0]: f[2] for f in (*PAPER_FORM, *STUDY_FORM, *FIELDS) if f[2] is not None}
+    assert set(pickers) == {"design", "centres", "prospective", "population", "new_category", "comparator",
+                            "outcome_category", "direction", "association", "effect_measure", "analysis", "status"}
+    for name, choices in pickers.items():
+        spec = column_spec("biomarker_category" if name == "new_category" else name)
+        assert spec is not None and choices == spec.allowed, name  # the sheet's drop-downs (design: the scheme's)
 
 
 async def test_a_locked_database_is_a_notification_and_nothing_is_written(

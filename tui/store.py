@@ -2,24 +2,24 @@
 
 Why this module exists: screens must not build SQL or hold sessions across user think-time. Every
 method here opens its own short session (safe from worker threads), calls the core's query and
-curation functions, and returns plain values. A save is one write transaction: the paper, the study
-and every finding change commit together or not at all, and the grade changes they caused come back.
+curation functions, and returns plain values. A save is one write transaction around the core's
+workflow (:func:`evidencedb.drafts.save_study`): the paper, the study and every finding change
+commit together or not at all, and the grade changes they caused come back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from evidencedb import queries
 from evidencedb.db import make_engine, session_scope
-from evidencedb.errors import ValidationError
-from evidencedb.formatting import cell_text, level_bands, scheme_label, score_text
+from evidencedb.formatting import level_bands, scheme_label, score_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from evidencedb.drafts import SaveResult, StudyDraft
     from evidencedb.grading import GradeChange
     from evidencedb.queries import MarkerExplanation, MarkerRow, StudyRow
 
@@ -49,97 +49,6 @@ class SchemeView:
     def label(self) -> str:
         """``name@version``, as shown to users."""
         return scheme_label(self.name, self.version)
-
-
-@dataclass
-class FindingDraft:
-    """A finding as the curation form holds it: field values as typed, plus what happens on save.
-
-    ``finding_id`` is ``None`` for a new finding; ``deleted`` marks a stored one for deletion;
-    ``new_category`` is set when the biomarker does not exist yet and is created on save.
-    """
-
-    values: dict[str, str]
-    finding_id: int | None = None
-    deleted: bool = False
-    new_category: str | None = None
-    original: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def changed(self) -> bool:
-        """Whether saving would write anything for this finding."""
-        if self.finding_id is None:
-            return not self.deleted
-        return self.deleted or self.values != self.original
-
-
-@dataclass(frozen=True)
-class StudyDraft:
-    """Everything the curation form loaded for one study (``None`` ids for a new one)."""
-
-    paper: dict[str, str]
-    study: dict[str, str]
-    findings: tuple[FindingDraft, ...]
-    paper_id: int | None = None
-    study_id: int | None = None
-    label: str | None = None
-
-
-@dataclass(frozen=True)
-class SaveResult:
-    """What one save wrote and which grades it moved."""
-
-    label: str
-    added: int
-    updated: int
-    deleted: int
-    changes: tuple[GradeChange, ...]
-
-
-PAPER_FIELDS = ("doi", "pmid", "title", "authors", "journal", "year")
-STUDY_FIELDS = ("label", "design", "centres", "prospective", "phase", "arms", "n_patients", "n_patients_note",
-                "population", "age_range", "disease", "product", "target", "costim", "toxicity_grading",
-                "registry_id", "quality_tool", "quality_rating", "notes")
-FINDING_FIELDS = ("biomarker", "measure", "timepoint", "specimen", "assay", "comparator", "threshold_value",
-                  "threshold_upper", "unit", "outcome", "outcome_category", "direction", "association",
-                  "effect_measure", "effect_value", "ci_low", "ci_high", "p_value", "group_results", "analysis",
-                  "quote", "location", "citation_refs", "status")
-
-
-def _values(obj: Any, names: Iterable[str]) -> dict[str, str]:
-    return {name: cell_text(getattr(obj, name, None)) for name in names}
-
-
-def _blank_none(values: Mapping[str, str]) -> dict[str, Any]:
-    return {k: (v if v.strip() else None) for k, v in values.items()}
-
-
-def study_changes(values: Mapping[str, str]) -> dict[str, Any]:
-    """Form text → StudyIn fields ("yes"/"no" for prospective; blanks become ``None``)."""
-    data = _blank_none(values)
-    prospective = (data.get("prospective") or "").lower()
-    data["prospective"] = {"yes": True, "no": False, "": None}.get(prospective, data.get("prospective"))
-    for key in ("n_patients_note", "notes"):
-        data[key] = data.get(key) or ""
-    data["disease"] = data.get("disease") or "B-ALL"
-    return data
-
-
-def paper_changes(values: Mapping[str, str]) -> dict[str, Any]:
-    """Form text → PaperIn fields (blank identifiers and year become ``None``; text stays text)."""
-    data: dict[str, Any] = {k: v.strip() for k, v in values.items()}
-    for key in ("doi", "pmid", "year"):
-        data[key] = data.get(key) or None
-    return data
-
-
-def finding_changes(values: Mapping[str, str]) -> dict[str, Any]:
-    """Form text → FindingIn fields (blanks become ``None``, free text stays text)."""
-    data = _blank_none(values)
-    for key in ("quote", "location", "citation_refs"):
-        data[key] = data.get(key) or ""
-    data["status"] = data.get("status") or "draft"
-    return data
 
 
 class Store:
@@ -230,81 +139,31 @@ class Store:
 
     def paper_values(self, paper_id: int) -> dict[str, str]:
         """Form values of a stored paper (to start a new study from an existing citation)."""
-        from evidencedb.models import Paper
+        from evidencedb import drafts  # the write side is imported when first used (a faster first paint)
 
         with session_scope(self.engine) as session:
-            paper = session.get(Paper, paper_id)
-            if paper is None:
-                raise ValidationError(f"paper {paper_id} no longer exists")
-            return _values(paper, PAPER_FIELDS)
+            return drafts.paper_draft(paper_id, session=session)
 
     def load_study(self, review: str, label: str) -> StudyDraft:
         """A stored study as form values."""
+        from evidencedb import drafts
+
         with session_scope(self.engine) as session:
-            rec = queries.study_record(queries.get_review(review, session=session), label, session=session)
-        findings = []
-        for finding, name in rec.findings:
-            values = _values(finding, FINDING_FIELDS) | {"biomarker": name}
-            findings.append(FindingDraft(values=values, finding_id=finding.id, original=dict(values)))
-        return StudyDraft(_values(rec.paper, PAPER_FIELDS), _values(rec.study, STUDY_FIELDS), tuple(findings),
-                          paper_id=rec.paper.id, study_id=rec.study.id, label=rec.study.label)
+            return drafts.load_study(queries.get_review(review, session=session), label, session=session)
 
     # ------------------------------------------------------------------ writes
 
     def save(self, review: str, draft: StudyDraft, *, actor: str = "") -> SaveResult:
-        """Write a paper, its study and every finding change in one transaction; report grade changes.
+        """Save a draft (paper, study, every finding change) in one transaction; report grade changes.
 
         Raises:
             EvidenceDBError: anything invalid; nothing is written.
         """
-        from evidencedb import curation
-        from evidencedb.models import Finding, Paper, Study
-        from evidencedb.schemas import BiomarkerIn, FindingIn, PaperIn, StudyIn
+        from evidencedb import drafts
 
-        added = updated = deleted = 0
         with session_scope(self.engine, write=True) as session:
-            r = queries.get_review(review, session=session)
-            with curation.track_grades(r, session=session) as tracker:
-                paper_data = paper_changes(draft.paper)
-                if draft.paper_id is None:
-                    paper = curation.add_paper(curation.validate(PaperIn, paper_data), session=session, actor=actor)
-                else:
-                    found = session.get(Paper, draft.paper_id)
-                    if found is None:
-                        raise ValidationError(f"paper {draft.paper_id} was deleted meanwhile")
-                    paper = curation.update_paper(found, paper_data, session=session, actor=actor)
-                study_data = study_changes(draft.study)
-                if draft.study_id is None:
-                    study = curation.add_study(r, paper, curation.validate(StudyIn, study_data), session=session,
-                                               actor=actor)
-                else:
-                    stored = session.get(Study, draft.study_id)
-                    if stored is None:
-                        raise ValidationError(f"study {draft.label} was deleted meanwhile")
-                    study = curation.update_study(stored, study_data, session=session, actor=actor)
-                for item in draft.findings:
-                    if not item.changed:
-                        continue
-                    data = finding_changes(item.values)
-                    if (item.new_category and not item.deleted
-                            and queries.find_biomarker(data["biomarker"] or "", session=session) is None):
-                        marker = {"name": data["biomarker"], "category": item.new_category}
-                        curation.add_biomarker(curation.validate(BiomarkerIn, marker), session=session, actor=actor)
-                    if item.finding_id is None:
-                        curation.add_finding(study, curation.validate(FindingIn, data), session=session, actor=actor)
-                        added += 1
-                        continue
-                    finding = session.get(Finding, item.finding_id)
-                    if finding is None:
-                        raise ValidationError(f"finding {item.finding_id} was deleted meanwhile")
-                    if item.deleted:
-                        curation.delete_finding(finding, session=session, actor=actor)
-                        deleted += 1
-                    else:
-                        curation.update_finding(finding, data, session=session, actor=actor)
-                        updated += 1
-            label = study.label
-        return SaveResult(label, added, updated, deleted, tuple(tracker.changes))
+            return drafts.save_study(queries.get_review(review, session=session), draft, session=session,
+                                     actor=actor)
 
     def import_file(self, review: str, path: str, *, dry_run: bool = False, actor: str = "") -> str:
         """Import an extraction sheet (.csv/.xlsx) or a citation file in one transaction; its summary line."""

@@ -16,51 +16,31 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Select, Static
 
-from evidencedb.models import (
-    ANALYSES,
-    ASSOCIATIONS,
-    CATEGORIES,
-    COMPARATORS,
-    DIRECTIONS,
-    EFFECT_MEASURES,
-    OUTCOME_CATEGORIES,
-    STATUSES,
-)
+from evidencedb.drafts import FINDING_FIELDS, FindingDraft, finding_changes
+from evidencedb.models import CATEGORIES
 from evidencedb.schemas import FindingIn
-from tui.store import FindingDraft, finding_changes
-from tui.widgets.form import FormField, field_errors
+from tui.widgets.form import FormField, field_errors, field_specs
 
 OUTCOMES = ("CR", "MRD-negative CR", "EFS", "OS", "PFS", "RFS", "LFS", "DOR", "relapse", "CRS", "severe CRS",
             "ICANS", "severe ICANS")
 
-#: (field, label, choices or None, required) in the order of the form.
-FIELDS: tuple[tuple[str, str, tuple[str, ...] | None, bool], ...] = (
-    ("biomarker", "Biomarker (name or synonym)", None, True),
-    ("new_category", "Category of the new biomarker", CATEGORIES, False),
-    ("measure", "Measure", None, False),
-    ("timepoint", "Timepoint", None, False),
-    ("specimen", "Specimen", None, False),
-    ("assay", "Assay", None, False),
-    ("comparator", "Threshold comparator", COMPARATORS, False),
-    ("threshold_value", "Threshold value", None, False),
-    ("threshold_upper", "Upper value (range)", None, False),
-    ("unit", "Unit (as written)", None, False),
-    ("outcome", "Outcome", None, True),
-    ("outcome_category", "Outcome category", OUTCOME_CATEGORIES, True),
-    ("direction", "Direction of the marker's high state", DIRECTIONS, False),
-    ("association", "Association", ASSOCIATIONS, True),
-    ("effect_measure", "Effect measure", EFFECT_MEASURES, False),
-    ("effect_value", "Effect value", None, False),
-    ("ci_low", "95% CI low", None, False),
-    ("ci_high", "95% CI high", None, False),
-    ("p_value", "p-value", None, False),
-    ("group_results", "Group results as written", None, False),
-    ("analysis", "Analysis", ANALYSES, False),
-    ("status", "Status", STATUSES, False),
-    ("location", "Where (section/page)", None, False),
-    ("citation_refs", "Review citation no.", None, False),
-    ("quote", "Quote", None, False),
-)
+#: The form's wording; which fields there are, in which order, and their pickers come from the core.
+LABELS = {
+    "biomarker": "Biomarker (name or synonym)", "new_category": "Category of the new biomarker",
+    "measure": "Measure", "timepoint": "Timepoint", "specimen": "Specimen", "assay": "Assay",
+    "comparator": "Threshold comparator", "threshold_value": "Threshold value",
+    "threshold_upper": "Upper value (range)", "unit": "Unit (as written)", "outcome": "Outcome",
+    "outcome_category": "Outcome category", "direction": "Direction of the marker's high state",
+    "association": "Association", "effect_measure": "Effect measure", "effect_value": "Effect value",
+    "ci_low": "95% CI low", "ci_high": "95% CI high", "p_value": "p-value", "group_results": "Group results as written",
+    "analysis": "Analysis", "status": "Status", "location": "Where (section/page)",
+    "citation_refs": "Review citation no.", "quote": "Quote",
+}
+#: (field, label, choices or None, required) in the order of the form; a new biomarker's category follows
+#: the biomarker (its values are the sheet's ``biomarker_category``).
+FIELDS = field_specs(
+    FindingIn, tuple(n for f in FINDING_FIELDS for n in ((f, "new_category") if f == "biomarker" else (f,))), LABELS,
+    choices={"new_category": CATEGORIES})
 
 
 class FindingModal(ModalScreen[FindingDraft | None]):

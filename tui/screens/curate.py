@@ -16,27 +16,33 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
 
+from evidencedb.drafts import (
+    PAPER_FIELDS,
+    STUDY_FIELDS,
+    FindingDraft,
+    SaveResult,
+    StudyDraft,
+    paper_changes,
+    study_changes,
+)
 from evidencedb.formatting import threshold_text
-from evidencedb.models import CENTRES, POPULATIONS
 from evidencedb.schemas import PaperIn, StudyIn, normalise_doi, normalise_pmid
 from tui.screens.base import EvidenceScreen
-from tui.store import PAPER_FIELDS, STUDY_FIELDS, FindingDraft, SaveResult, StudyDraft, paper_changes, study_changes
-from tui.widgets.form import FormField, field_errors
+from tui.widgets.form import FormField, field_errors, field_specs
 
-PAPER_FORM = (("doi", "DOI", False), ("pmid", "PMID", False), ("title", "Title", True),
-              ("authors", "Authors (comma-separated)", False), ("journal", "Journal", False), ("year", "Year", False))
-STUDY_FORM: tuple[tuple[str, str, tuple[str, ...] | None, bool], ...] = (
-    ("label", "Study id (e.g. Smith 2024)", None, True), ("design", "Design (from the scheme)", (), True),
-    ("centres", "Centres", CENTRES, False), ("prospective", "Prospective", ("yes", "no"), False),
-    ("phase", "Phase", None, False), ("arms", "Arms", None, False), ("n_patients", "Patients (N)", None, False),
-    ("n_patients_note", "What N counts", None, False), ("population", "Population", POPULATIONS, False),
-    ("age_range", "Age range", None, False), ("disease", "Disease", None, False),
-    ("product", "CAR-T product", None, False),
-    ("target", "Target", None, False), ("costim", "Costimulatory domain", None, False),
-    ("toxicity_grading", "Toxicity grading", None, False), ("registry_id", "Registry id", None, False),
-    ("quality_tool", "Quality tool (NOS/JBI)", None, False), ("quality_rating", "Quality rating", None, False),
-    ("notes", "Notes", None, False),
-)
+#: The forms' wording; which fields there are, in which order, and their pickers come from the core.
+PAPER_LABELS = {"doi": "DOI", "pmid": "PMID", "title": "Title", "authors": "Authors (comma-separated)",
+                "journal": "Journal", "year": "Year"}
+STUDY_LABELS = {
+    "label": "Study id (e.g. Smith 2024)", "design": "Design (from the scheme)", "centres": "Centres",
+    "prospective": "Prospective", "phase": "Phase", "arms": "Arms", "n_patients": "Patients (N)",
+    "n_patients_note": "What N counts", "population": "Population", "age_range": "Age range", "disease": "Disease",
+    "product": "CAR-T product", "target": "Target", "costim": "Costimulatory domain",
+    "toxicity_grading": "Toxicity grading", "registry_id": "Registry id", "quality_tool": "Quality tool (NOS/JBI)",
+    "quality_rating": "Quality rating", "notes": "Notes",
+}
+PAPER_FORM = field_specs(PaperIn, PAPER_FIELDS, PAPER_LABELS)
+STUDY_FORM = field_specs(StudyIn, STUDY_FIELDS, STUDY_LABELS, choices={"design": ()})  # the scheme's, on load
 
 
 class CurateScreen(EvidenceScreen):
@@ -70,8 +76,8 @@ class CurateScreen(EvidenceScreen):
         with VerticalScroll(id="curate-form"):
             yield Static("Citation", classes="section-title")
             with Grid(classes="form-grid", id="paper-grid"):
-                for name, label, required in PAPER_FORM:
-                    yield FormField(name, label, required=required)
+                for name, label, choices, required in PAPER_FORM:
+                    yield FormField(name, label, choices=choices, required=required)
             yield Static("", id="paper-note")
             yield Static("Study", classes="section-title")
             with Grid(classes="form-grid", id="study-grid"):

@@ -18,6 +18,28 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Label, Select, Static
 
 from evidencedb.formatting import input_errors
+from evidencedb.io.sheet.columns import column_spec
+
+#: One form field: name, label, choices (``None``: free text) and whether it is required.
+FieldSpec = tuple[str, str, tuple[str, ...] | None, bool]
+
+
+def field_specs(model: type[BaseModel], names: Sequence[str], labels: Mapping[str, str], *,
+                choices: Mapping[str, tuple[str, ...]] | None = None) -> tuple[FieldSpec, ...]:
+    """A form's fields, derived rather than restated: ``names`` in the core's order (``evidencedb.drafts``).
+
+    The input model says which fields are required; the extraction sheet's column spec which take one
+    of a closed list of values (a picker) and, for a field the form has no label for, what it means.
+    ``choices`` overrides the spec's values (a scheme's designs are only known at run time).
+    """
+    specs = []
+    for name in names:
+        column = column_spec(name)
+        allowed = (choices or {}).get(name, column.allowed if column else ())
+        label = labels.get(name) or (column.meaning if column else name.replace("_", " "))
+        required = name in model.model_fields and model.model_fields[name].is_required()
+        specs.append((name, label, allowed if allowed or name in (choices or {}) else None, required))
+    return tuple(specs)
 
 
 def field_errors(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, str]:

@@ -11,7 +11,6 @@ import batch with the PRISMA counts. Importing the same file into the same revie
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from evidencedb.errors import ValidationError
 from evidencedb.io.bulk import bulk_insert, insert_papers, table_of
 from evidencedb.io.citations.read import read_citations
 from evidencedb.io.citations.records import CitationFile, CitationFileError, CitationRecord, title_key
-from evidencedb.models import AuditLog, ImportBatch, ReviewPaper, utcnow
+from evidencedb.models import ImportBatch, ReviewPaper, utcnow
 from evidencedb.schemas import PaperIn
 
 _DEFAULT_SOURCE = {"medline": "PubMed", "pubmed-xml": "PubMed"}
@@ -232,24 +231,24 @@ def import_citations(path: Path, *, session: Session, review_slug: str | None = 
         return report
     batch = ImportBatch(review_id=review.id, source=name, file_name=cf.name[:300], format=cf.format,
                         content_hash=cf.content_hash, records_identified=len(cf.records),
-                        duplicates_removed=report.duplicates_removed, actor=actor[:80])
+                        duplicates_removed=report.duplicates_removed, actor=actor[:curation.ACTOR_LENGTH])
     session.add(batch)
     session.flush()
     assert batch.id is not None
     now = utcnow()
     rows = [{**p.model_dump(), "created_at": now} for _, p in new]
     added = insert_papers(session, rows)
-    bulk_insert(session, table_of(AuditLog), [
-        {"at": now, "actor": actor[:80], "action": "insert", "table_name": "paper", "row_key": str(paper_id),
-         "old": None, "new": curation.audit_json({**row, "id": paper_id})}
-        for paper_id, row in zip(added, rows, strict=True)])
     bulk_insert(session, table_of(ReviewPaper), [
         {"review_id": review.id, "paper_id": paper_id, "batch_id": batch.id, "added_at": now}
         for paper_id in added + link])
-    session.add(AuditLog(actor=actor[:80], action="import", table_name="import_batch", row_key=str(batch.id),
-                         new=json.dumps({"review": review.slug, "file": cf.name, "format": cf.format, "source": name,
-                                         "records": len(cf.records), "added": len(added), "linked": len(link),
-                                         "duplicates_removed": report.duplicates_removed}, ensure_ascii=False)))
+    audits = [curation.audit_row(actor=actor, action="insert", table="paper", key=str(paper_id),
+                                 new={**row, "id": paper_id}, at=now)
+              for paper_id, row in zip(added, rows, strict=True)]
+    audits.append(curation.audit_row(
+        actor=actor, action="import", table="import_batch", key=str(batch.id), at=now,
+        new={"review": review.slug, "file": cf.name, "format": cf.format, "source": name, "records": len(cf.records),
+             "added": len(added), "linked": len(link), "duplicates_removed": report.duplicates_removed}))
+    curation.write_audit(session, audits)
     session.flush()
     return CitationImportReport(cf.name, cf.format, review.slug, name, len(cf.records), len(added), len(link),
                                 tuple(duplicates), cf.warnings, False, batch.id)

@@ -21,6 +21,7 @@ from evidencedb.models import (
     OUTCOME_CATEGORIES,
     POPULATIONS,
     STATUSES,
+    Paper,
 )
 
 YES_NO = ("yes", "no")
@@ -157,6 +158,13 @@ VALUE_FIELDS = ("direction", "effect_value", "ci_low", "ci_high", "p_value", "gr
 #: Sheet column of a model field, where the names differ, and the other way round for the thresholds.
 COLUMN_OF = {"threshold_value": "value", "threshold_upper": "upper_value", "label": "study_id"}
 FIELD_OF = {column: name for name, column in COLUMN_OF.items() if name.startswith("threshold")}
-#: Study columns that belong to the paper, and the study's own fields.
-PAPER_FIELDS = ("title", "authors", "journal", "year", "doi", "pmid", "retracted")
+#: Study columns that belong to the paper (its fields of the same name), and the study's own fields.
+PAPER_FIELDS = tuple(c for c in STUDY_COLUMNS if c in Paper.model_fields)
 STUDY_FIELDS = tuple(c for c in STUDY_COLUMNS if c not in (*PAPER_FIELDS, "citation", "study_id"))
+
+_SPEC_OF = {c.name: c for c in SPECS}
+
+
+def column_spec(field: str) -> Column | None:
+    """The sheet column of an input model's field (``threshold_value`` is ``value``), if it has one."""
+    return _SPEC_OF.get(COLUMN_OF.get(field, field))

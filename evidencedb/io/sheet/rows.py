@@ -1,7 +1,8 @@
 """Findings as extraction-sheet rows: what ``export findings`` writes and ``import`` reads back.
 
 Why this module exists: an export must carry exactly the import's columns, so it imports back to
-the same grades.
+the same grades. The row is derived from the column spec: each column is the field of the paper, the
+study or the finding it names, so a new column is exported without an edit here.
 """
 
 from __future__ import annotations
@@ -13,11 +14,22 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from evidencedb import queries
+from evidencedb.io.sheet.columns import COLUMN_OF, COLUMNS, PAPER_FIELDS, STUDY_COLUMNS
 from evidencedb.models import Biomarker, Finding, Paper, Review, Study
 
+_FIELD = {column: name for name, column in COLUMN_OF.items()}  # value → threshold_value, study_id → label
+_FINDING, _STUDY, _PAPER, _OWN = range(4)
+#: Where each sheet column's value comes from, in the sheet's order: the paper, the study or the finding
+#: (the field the column names), or the row's own lookups (the citation, the biomarker's name and category).
+_SOURCES: tuple[tuple[str, int, str], ...] = tuple(
+    (c, _OWN if c in ("citation", "biomarker", "biomarker_category") else _PAPER if c in PAPER_FIELDS
+     else _STUDY if c in STUDY_COLUMNS else _FINDING, _FIELD.get(c, c))
+    for c in COLUMNS)
 
-def _yes_no(value: bool | None) -> str | None:
-    return None if value is None else ("yes" if value else "no")
+
+def _cell(value: Any) -> Any:
+    """Booleans are written yes/no, as the sheet reads them."""
+    return ("yes" if value else "no") if isinstance(value, bool) else value
 
 
 def finding_rows(review: Review, *, session: Session) -> Iterable[dict[str, Any]]:
@@ -31,20 +43,7 @@ def finding_rows(review: Review, *, session: Session) -> Iterable[dict[str, Any]
         .order_by(col(Study.label), col(Finding.id))
     )
     for f, s, p, name, category in session.execute(q):
-        yield {
-            "study_id": s.label, "citation": queries.citation(p), "title": p.title, "authors": p.authors,
-            "journal": p.journal, "year": p.year, "doi": p.doi, "pmid": p.pmid, "retracted": _yes_no(p.retracted),
-            "design": s.design, "centres": s.centres, "prospective": _yes_no(s.prospective), "phase": s.phase,
-            "arms": s.arms, "n_patients": s.n_patients, "n_patients_note": s.n_patients_note,
-            "population": s.population, "age_range": s.age_range, "disease": s.disease, "product": s.product,
-            "target": s.target, "costim": s.costim, "toxicity_grading": s.toxicity_grading,
-            "registry_id": s.registry_id, "quality_tool": s.quality_tool, "quality_rating": s.quality_rating,
-            "biomarker": name, "biomarker_category": category, "measure": f.measure, "timepoint": f.timepoint,
-            "specimen": f.specimen, "assay": f.assay, "comparator": f.comparator, "value": f.threshold_value,
-            "upper_value": f.threshold_upper, "unit": f.unit, "outcome": f.outcome,
-            "outcome_category": f.outcome_category, "direction": f.direction, "effect_measure": f.effect_measure,
-            "effect_value": f.effect_value, "ci_low": f.ci_low, "ci_high": f.ci_high, "p_value": f.p_value,
-            "group_results": f.group_results, "analysis": f.analysis, "association": f.association,
-            "quote": f.quote, "location": f.location, "citation_refs": f.citation_refs, "status": f.status,
-            "curator": f.curator, "norm_value": f.norm_value, "norm_unit": f.norm_unit,
-        }
+        objects = (f, s, p)
+        own = {"citation": queries.citation(p), "biomarker": name, "biomarker_category": category}
+        yield {column: own[attribute] if i == _OWN else _cell(getattr(objects[i], attribute))
+               for column, i, attribute in _SOURCES}

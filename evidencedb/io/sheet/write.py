@@ -12,13 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from evidencedb import curation
 from evidencedb.io.bulk import (
     bulk_insert,
-    chunks,
     ids_by,
     indexes_deferred,
     insert_columns,
@@ -29,11 +27,9 @@ from evidencedb.io.bulk import (
 from evidencedb.io.sheet.plan import ImportPlan, NewPaper
 from evidencedb.io.sheet.types import ImportReport, ParsedSheet
 from evidencedb.models import (
-    AuditLog,
     Biomarker,
     Finding,
     Review,
-    Screening,
     Study,
     utcnow,
 )
@@ -61,11 +57,12 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
     assert review.id is not None
     session.flush()
     now = utcnow()
-    audits: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []  # curation.audit_row's arguments; the rows (and their JSON) are built later
 
-    def audit(table: str, key: str, new: dict[str, Any], action: str = "insert", old: str | None = None) -> None:
-        audits.append({"at": now, "actor": actor[:80], "action": action, "table_name": table, "row_key": key[:80],
-                       "old": old, "new": new})  # the mapping; its JSON text is made before the rows are written
+    def audit(table: str, key: str, new: dict[str, Any], action: str = "insert",
+              old: dict[str, Any] | None = None) -> None:
+        audits.append({"actor": actor, "action": action, "table": table, "key": key, "old": old, "new": new,
+                       "at": now})
 
     rows: list[dict[str, Any]] = [{"name": m.name, "category": m.category, "description": m.description}
                                   for m in parsed.new_markers.values()]
@@ -79,7 +76,7 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
     new_paper_ids, paper_rows = _insert_papers(session, plan, parsed, now)
     paper_id = {label: (new_paper_ids[k] if isinstance(k, NewPaper) else k) for label, k in plan.paper_of.items()}
     for key, pid in new_paper_ids.items():
-        audit("paper", str(pid), paper_rows[key])
+        audit("paper", str(pid), {**paper_rows[key], "id": pid})
     rows = [{**parsed.studies[label].study.model_dump(), "review_id": review.id, "paper_id": paper_id[label],
              "created_at": now, "updated_at": now} for label in plan.new_studies]
     bulk_insert(session, table_of(Study), rows)
@@ -87,7 +84,8 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
     for row in rows:
         audit("study", row["label"], row)
     study_ids.update({label: s.id for label, s in plan.stored_studies.items() if s.id is not None})
-    _screen(session, review.id, sorted({paper_id[label] for label in plan.new_studies}), now, report.source)
+    curation.include_at_full_text(review.id, [paper_id[label] for label in plan.new_studies], session=session,
+                                  actor=actor, reason=f"imported from {report.source}", at=now)
 
     models = [e.finding for e in plan.new_findings]
     with ThreadPoolExecutor(max_workers=1) as encoder:
@@ -98,19 +96,20 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
                 fields, zip(*map(operator.itemgetter(*fields), map(vars, models)), strict=True), strict=True))
             columns["study_id"] = [study_ids[e.label] for e in plan.new_findings]
             columns["biomarker_id"] = [marker_ids[e.marker] for e in plan.new_findings]
-            columns["curator"] = [m.curator or actor for m in models]
+            curator = actor[:curation.ACTOR_LENGTH]
+            columns["curator"] = [m.curator or curator for m in models]
             columns["created_at"] = columns["updated_at"] = [now] * len(models)
             with indexes_deferred(session, table_of(Finding), len(models)):
                 insert_columns(session, table_of(Finding), columns)
                 del columns
                 # From here on the database works in long single statements (building the indexes,
                 # regrading), during which SQLite lets go of the interpreter: meanwhile a second thread
-                # turns the audit rows gathered so far into JSON.
-                texts = encoder.submit(_audit_texts, [row["new"] for row in audits])
+                # builds the audit rows gathered so far (their JSON).
+                built = encoder.submit(_audit_rows, list(audits))
         else:
-            texts = encoder.submit(_audit_texts, [row["new"] for row in audits])
+            built = encoder.submit(_audit_rows, list(audits))
         for finding, entry, changed in plan.updates:
-            old = curation.audit_json({n: getattr(finding, n) for n in changed})
+            old = {n: getattr(finding, n) for n in changed}
             for name in changed:
                 setattr(finding, name, getattr(entry.finding, name))
             finding.updated_at = now
@@ -122,15 +121,13 @@ def _apply(plan: ImportPlan, parsed: ParsedSheet, review: Review | None, scheme:
               action="import")
         session.flush()
         curation.refresh_review(review, session=session)
-        encoded = texts.result()
-    for row, text in zip(audits, encoded + _audit_texts([row["new"] for row in audits[len(encoded):]]), strict=True):
-        row["new"] = text
-    bulk_insert(session, table_of(AuditLog), audits)
+        ready = built.result()
+    curation.write_audit(session, ready + _audit_rows(audits[len(ready):]))
     return review
 
 
-def _audit_texts(values: list[dict[str, Any]]) -> list[str]:
-    return [curation.audit_json(value) for value in values]
+def _audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [curation.audit_row(**entry) for entry in entries]
 
 
 def _insert_papers(session: Session, plan: ImportPlan, parsed: ParsedSheet, now: datetime
@@ -140,15 +137,3 @@ def _insert_papers(session: Session, plan: ImportPlan, parsed: ParsedSheet, now:
     first_study = {key: label for label, key in reversed(plan.paper_of.items())}
     rows = {k: {**parsed.studies[first_study[k]].paper.model_dump(), "created_at": now} for k in keys}
     return dict(zip(keys, insert_papers(session, [rows[k] for k in keys]), strict=True)), rows
-
-
-def _screen(session: Session, review_id: int, paper_ids: list[int], now: datetime, source: str) -> None:
-    """Record the full-text inclusion of the papers of new studies (unless already screened at full text)."""
-    screened: set[int] = set()
-    for chunk in chunks(paper_ids):
-        screened.update(session.execute(sa.select(col(Screening.paper_id)).where(
-            col(Screening.review_id) == review_id, col(Screening.stage) == "full_text",
-            col(Screening.paper_id).in_(chunk))).scalars())
-    rows = [{"review_id": review_id, "paper_id": pid, "stage": "full_text", "decision": "include",
-             "reason": f"imported from {source}", "decided_at": now} for pid in paper_ids if pid not in screened]
-    bulk_insert(session, table_of(Screening), rows)
