@@ -21,9 +21,9 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, SQLModel, col
 
 from evidencedb import grading, queries
+from evidencedb.bulk import bulk_insert, chunks, table_of
 from evidencedb.errors import DuplicateError, NotFoundError, UnknownDesignError, ValidationError
 from evidencedb.formatting import first_error
-from evidencedb.io.bulk import bulk_insert, chunks, table_of
 from evidencedb.models import (
     AuditLog,
     Biomarker,

@@ -441,7 +441,7 @@ def test_a_large_load_builds_the_finding_indexes_after_it_exactly_as_before(
         engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if engine.dialect.name != "sqlite":
         pytest.skip("indexes are deferred on SQLite only")
-    from evidencedb.io import bulk
+    from evidencedb import bulk
     from evidencedb.io.sheet import write as sheet_write
 
     monkeypatch.setattr(bulk, "_DEFER_INDEXES_FROM", 2)
@@ -480,7 +480,7 @@ def test_a_large_load_builds_the_finding_indexes_after_it_exactly_as_before(
 
 def test_a_load_into_a_larger_table_keeps_its_indexes(engine: Engine, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from evidencedb.io import bulk
+    from evidencedb import bulk
 
     monkeypatch.setattr(bulk, "_DEFER_INDEXES_FROM", 1)
     with session_scope(engine, write=True) as session:
@@ -556,7 +556,7 @@ def test_a_large_insert_binds_its_next_statements_on_a_second_thread(tmp_path: P
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from evidencedb.io import bulk
+    from evidencedb import bulk
 
     engine, table = _scratch(tmp_path)
     monkeypatch.setattr(bulk, "_PIPELINE_FROM", 2)
@@ -584,7 +584,7 @@ def test_a_failing_large_insert_raises_the_database_error_and_stops_its_binding_
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from evidencedb.io import bulk
+    from evidencedb import bulk
 
     engine, table = _scratch(tmp_path)
     monkeypatch.setattr(bulk, "_PIPELINE_FROM", 2)

@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from evidencedb import curation, queries
 from evidencedb import papers as paper_reads
+from evidencedb.bulk import bulk_insert, insert_papers, table_of
 from evidencedb.errors import ValidationError
-from evidencedb.io.bulk import bulk_insert, insert_papers, table_of
 from evidencedb.io.citations.read import read_citations
 from evidencedb.io.citations.records import CitationFile, CitationFileError, CitationRecord, title_key
 from evidencedb.models import ImportBatch, ReviewPaper, utcnow

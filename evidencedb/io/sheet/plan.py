@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from evidencedb.bulk import chunks
 from evidencedb.errors import RowProblem
 from evidencedb.formatting import cell_text
-from evidencedb.io.bulk import chunks
 from evidencedb.io.sheet.columns import COLUMN_OF, IDENTITY_FIELDS, STUDY_FIELDS, VALUE_FIELDS
 from evidencedb.io.sheet.types import FindingChange, FindingEntry, ParsedSheet
 from evidencedb.models import (

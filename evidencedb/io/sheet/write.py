@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from evidencedb import curation
-from evidencedb.io.bulk import (
+from evidencedb.bulk import (
     bulk_insert,
     ids_by,
     indexes_deferred,

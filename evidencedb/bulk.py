@@ -1,8 +1,9 @@
-"""Bulk writes shared by every importer: multi-row inserts, deferred indexes, a larger page cache.
+"""Bulk writes: multi-row inserts, deferred indexes, a larger page cache.
 
-Why this module exists: the sheet and citation importers both add thousands of rows in one
-transaction; this is their one plain path to do it in seconds rather than one ORM flush per row.
-No feature owns it.
+Why this module exists: the sheet and citation importers add thousands of rows in one transaction,
+and curation rules that apply to many rows at once (full-text inclusion, audit rows) write through
+the same path; this is their one plain way to do it in seconds rather than one ORM flush per row.
+It depends only on the models, so every layer above may use it; no feature owns it.
 """
 
 from __future__ import annotations
