@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlmodel import Session, col
 from evidencedb.errors import DatabaseError, NotFoundError
 from evidencedb.formatting import threshold_text
 from evidencedb.models import (
+    AuditLog,
     Biomarker,
     BiomarkerSynonym,
     Finding,
@@ -389,6 +391,7 @@ class ThresholdRow:
     p_value: str | None
     quote: str
     location: str
+    finding_id: int | None = None
 
     @property
     def threshold(self) -> str:
@@ -452,7 +455,7 @@ def explain_marker(review: Review, name: str, *, session: Session,
     findings = tuple(
         ThresholdRow(label, year, f.measure, f.comparator, f.threshold_value, f.threshold_upper, f.unit, f.outcome,
                      f.outcome_category, f.direction, f.association, f.group_results, _effect(f), f.p_value,
-                     f.quote, f.location)
+                     f.quote, f.location, f.id)
         for f, label, _, year in rows
     )
     return MarkerExplanation(marker, synonyms, review.slug, scheme.label, scheme.content_hash,
@@ -552,3 +555,20 @@ def review_summary(review: Review, *, session: Session, scheme: ScoringScheme | 
     ).all())
     return ReviewSummary(review.slug, int(n_studies), int(n_patients), int(missing or 0), designs, levels, classes,
                          sum(levels.values()))
+
+
+# --------------------------------------------------------------------------------------------------
+# Audit log
+
+
+def audit_entries(*, session: Session, since: datetime | None = None, table: str | None = None,
+                  actor: str | None = None, limit: int = 50) -> list[AuditLog]:
+    """Audit rows, newest first, optionally from a time on, of one table, or by one actor."""
+    q = sa.select(AuditLog)
+    if since is not None:
+        q = q.where(col(AuditLog.at) >= (since if since.tzinfo else since.replace(tzinfo=UTC)))
+    if table:
+        q = q.where(col(AuditLog.table_name) == table)
+    if actor is not None:
+        q = q.where(col(AuditLog.actor) == actor)
+    return list(session.execute(q.order_by(col(AuditLog.id).desc()).limit(max(1, limit))).scalars())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 # Each command module registers its commands on the shared app when imported.
-from evidencedb.cli import database, files, grades, papers, reviews, schemes, terminal  # noqa: F401
+from evidencedb.cli import corrections, database, files, grades, papers, reviews, schemes, terminal  # noqa: F401
 from evidencedb.cli.common import app
 
 
