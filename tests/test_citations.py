@@ -196,20 +196,21 @@ def test_megabytes_of_random_bytes(review_engine: Engine, tmp_path: Path, suffix
 # Command line
 
 
-def test_cli_import_papers_and_errors(review_engine: Engine, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "--db", db_url, "import", str(DATA / "embase.ris"), "--dry-run")
+def test_cli_import_papers_and_errors(review_engine: Engine, engine_url: str,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--db", engine_url, "import", str(DATA / "embase.ris"), "--dry-run")
     assert code == 0 and "would add 5 papers" in out, err
-    code, out, _ = run(capsys, "--db", db_url, "import", str(DATA / "pubmed_medline.nbib"))
+    code, out, _ = run(capsys, "--db", engine_url, "import", str(DATA / "pubmed_medline.nbib"))
     assert code == 0 and "added 4 papers; 0 duplicates removed" in out
-    code, out, _ = run(capsys, "--db", db_url, "import", str(DATA / "embase.ris"), "-r", REVIEW)
+    code, out, _ = run(capsys, "--db", engine_url, "import", str(DATA / "embase.ris"), "-r", REVIEW)
     assert code == 0 and "added 3 papers; 2 duplicates removed (by doi 1, pmid 1)" in out
     assert "duplicate: record 2 (line 35): same pmid (35019853)" in out
-    code, out, err = run(capsys, "--db", db_url, "import", str(DATA / "unknown_tag.ris"))
+    code, out, err = run(capsys, "--db", engine_url, "import", str(DATA / "unknown_tag.ris"))
     assert code == 0 and "warning: unknown_tag.ris: line 59: unknown RIS tag 'ZZ' ignored" in err
-    rows = json.loads(run(capsys, "--db", db_url, "papers", "--format", "json")[1])
+    rows = json.loads(run(capsys, "--db", engine_url, "papers", "--format", "json")[1])
     assert len(rows) == 7 and {"doi", "pmid", "title", "year"} <= rows[0].keys()
     assert {r["pmid"] for r in rows} >= {"30728140", "33010231"}
-    code, out, err = run(capsys, "--db", db_url, "import", str(DATA / "missing_er.ris"))
+    code, out, err = run(capsys, "--db", engine_url, "import", str(DATA / "missing_er.ris"))
     assert code == 1 and out == ""
     assert err.startswith("error: missing_er.ris: line 60:") and err.count("\n") == 1
-    assert len(json.loads(run(capsys, "--db", db_url, "papers", "--format", "json")[1])) == 7
+    assert len(json.loads(run(capsys, "--db", engine_url, "papers", "--format", "json")[1])) == 7

@@ -15,7 +15,7 @@ import pytest
 from cli_run import run
 from sqlalchemy.engine import Engine
 
-from evidencedb import queries, reports, seeds
+from evidencedb import queries, reports
 from evidencedb.db import session_scope
 from evidencedb.errors import EvidenceDBError
 from evidencedb.io import export
@@ -24,13 +24,6 @@ FORMATS = ("csv", "xlsx", "json", "md")
 # The seed's headline figures (seeds/README.md, "database" column; the same as tests/test_seeds.py).
 SEED = {"studies": 33, "findings": 105, "graded": 27, "patients": 1319, "with_n": 22, "without_n": 11,
         "trials": 16, "retrospective": 14, "prospective": 3}
-
-
-@pytest.fixture
-def seeded_engine(engine: Engine) -> Engine:
-    with session_scope(engine, write=True) as session:
-        seeds.load_seeds(session=session)
-    return engine
 
 
 @pytest.fixture

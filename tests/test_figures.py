@@ -15,7 +15,7 @@ from cli_run import run
 from matplotlib.colors import to_hex
 from sqlalchemy.engine import Engine
 
-from evidencedb import figures, queries, seeds
+from evidencedb import figures, queries
 from evidencedb.db import session_scope
 from evidencedb.errors import EvidenceDBError
 
@@ -29,10 +29,8 @@ def dec(value: float) -> Decimal:
 
 
 @pytest.fixture
-def graded(engine: Engine) -> Iterator[tuple[Any, Any]]:
-    with session_scope(engine, write=True) as session:
-        seeds.load_seeds(session=session)
-    with session_scope(engine) as session:
+def graded(seeded_engine: Engine) -> Iterator[tuple[Any, Any]]:
+    with session_scope(seeded_engine) as session:
         yield queries.get_review("ke-zhou-2025", session=session), session
 
 

@@ -113,13 +113,13 @@ def test_diagram_needs_png_or_svg(tmp_path: Path) -> None:
         draw_prisma(EXPECTED, tmp_path / "flow.pdf")
 
 
-def test_cli_prisma(screened: Engine, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_prisma(screened: Engine, engine_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     svg = tmp_path / "prisma.svg"
-    code, out, err = run(capsys, "--db", db_url, "prisma", "--format", "json", "--diagram", str(svg))
+    code, out, err = run(capsys, "--db", engine_url, "prisma", "--format", "json", "--diagram", str(svg))
     assert code == 0, err
     data = json.loads(out)
     assert data["identified"] == {"Embase": 5, "PubMed": 4} and data["identified_total"] == 9
     assert (data["duplicates_removed"], data["screened"], data["included"]) == (2, 7, 2)
     assert "Studies included in review (n = 2)" in " ".join(_svg_texts(svg))
-    code, out, _ = run(capsys, "--db", db_url, "prisma", "--format", "csv")
+    code, out, _ = run(capsys, "--db", engine_url, "prisma", "--format", "csv")
     assert code == 0 and "excluded,full text: no biomarker analysis,2" in out.splitlines()

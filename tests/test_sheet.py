@@ -16,7 +16,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import column_index_from_string
 from sqlalchemy.engine import Engine
 
-from evidencedb import queries, seeds
+from evidencedb import queries
 from evidencedb.db import make_engine, session_scope
 from evidencedb.errors import EvidenceDBError, ImportValidationError
 from evidencedb.io.sheet import columns, tables
@@ -106,9 +106,8 @@ def test_every_bad_row_column_and_reason_is_reported_and_nothing_written(engine:
     assert (count(engine, Finding), count(engine, Study), count(engine, Paper)) == (0, 0, 0)
 
 
-def test_cli_prints_every_bad_row_then_one_error_line(engine: Engine, db_url: str,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "--db", db_url, "import", str(DATA / "bad-rows.csv"))
+def test_cli_prints_every_bad_row_then_one_error_line(engine_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--db", engine_url, "import", str(DATA / "bad-rows.csv"))
     lines = err.strip().splitlines()
     assert code == 1 and out == "" and "Traceback" not in err
     assert lines[-1].startswith("error: bad-rows.csv: row 3, column association") and lines[-1].endswith(
@@ -281,11 +280,6 @@ def test_template_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 1 and err.strip() == "error: sheet.txt: templates are written as .csv or .xlsx"
 
 
-def _seed_review(engine: Engine) -> None:
-    with session_scope(engine, write=True) as session:
-        seeds.load_seeds(session=session)
-
-
 def test_dry_run_shows_additions_and_changes_and_writes_nothing(engine: Engine, tmp_path: Path) -> None:
     path = write(tmp_path / "good.csv", GOOD)
     with session_scope(engine, write=True) as session:
@@ -323,12 +317,12 @@ def test_dry_run_shows_additions_and_changes_and_writes_nothing(engine: Engine, 
     assert json.loads(audit.new or "{}")["association"] == "no association"
 
 
-def test_cli_dry_run_lists_what_would_change(engine: Engine, db_url: str, tmp_path: Path,
+def test_cli_dry_run_lists_what_would_change(engine_url: str, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "--db", db_url, "import", str(write(tmp_path / "good.csv", GOOD)), "--review", "mine")
+    run(capsys, "--db", engine_url, "import", str(write(tmp_path / "good.csv", GOOD)), "--review", "mine")
     corrected = [dict(r) for r in GOOD]
     corrected[2]["direction"] = "worse"
-    code, out, _ = run(capsys, "--db", db_url, "import", str(write(tmp_path / "c.csv", corrected)), "-r", "mine",
+    code, out, _ = run(capsys, "--db", engine_url, "import", str(write(tmp_path / "c.csv", corrected)), "-r", "mine",
                        "--dry-run")
     assert code == 0
     assert "would add 0 papers, 0 studies, 0 findings" in out and "would change 1 findings" in out

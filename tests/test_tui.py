@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
-from evidencedb import queries, seeds
+from evidencedb import queries
 from evidencedb.db import session_scope
 from evidencedb.drafts import FindingDraft, StudyDraft
 from evidencedb.queries import StudyRow
@@ -36,13 +36,6 @@ from tui.widgets.page_table import PageTable
 
 SIZE = (150, 45)
 NEW_DOI = "10.5555/edb.test.2025.001"
-
-
-@pytest.fixture
-def seeded(engine: Engine) -> Iterator[Engine]:
-    with session_scope(engine, write=True) as session:
-        seeds.load_seeds(session=session)
-    yield engine
 
 
 def grade_of(engine: Engine, name: str) -> tuple[Decimal, str] | None:
@@ -84,8 +77,8 @@ async def choose(pilot: Pilot[None], field: str, value: str) -> None:
 
 
 @pytest.fixture
-async def app(seeded: Engine) -> AsyncIterator[EvidenceApp]:
-    application = EvidenceApp(Store(engine=seeded), curator="tester")
+async def app(seeded_engine: Engine) -> AsyncIterator[EvidenceApp]:
+    application = EvidenceApp(Store(engine=seeded_engine), curator="tester")
     yield application
 
 
@@ -143,8 +136,8 @@ async def test_leaderboard_filters_sorts_and_opens_a_marker(app: EvidenceApp) ->
         assert table.row_count == 16  # A+ 2, B 1, C 13
 
 
-async def test_curate_a_paper_end_to_end(app: EvidenceApp, seeded: Engine) -> None:
-    assert grade_of(seeded, "MRD") == (Decimal("6.0"), "A+")
+async def test_curate_a_paper_end_to_end(app: EvidenceApp, seeded_engine: Engine) -> None:
+    assert grade_of(seeded_engine, "MRD") == (Decimal("6.0"), "A+")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -171,9 +164,9 @@ async def test_curate_a_paper_end_to_end(app: EvidenceApp, seeded: Engine) -> No
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is form and not form.dirty and form.sub_title == "Edit study doe-2025"
-    assert grade_of(seeded, "MRD") == (Decimal("7.0"), "A+")
-    assert grade_of(seeded, "IL-18") == (Decimal("1.0"), "C")
-    with session_scope(seeded) as session:
+    assert grade_of(seeded_engine, "MRD") == (Decimal("7.0"), "A+")
+    assert grade_of(seeded_engine, "IL-18") == (Decimal("1.0"), "C")
+    with session_scope(seeded_engine) as session:
         review = queries.get_review(None, session=session)
         record = queries.study_record(review, "doe-2025", session=session)
         assert record.paper.doi == NEW_DOI and record.study.n_patients == 40
@@ -182,7 +175,7 @@ async def test_curate_a_paper_end_to_end(app: EvidenceApp, seeded: Engine) -> No
         assert mrd.threshold_value == Decimal("0.01") and mrd.comparator == ">=" and mrd.curator == "tester"
 
 
-async def test_reopen_edit_and_cancel(app: EvidenceApp, seeded: Engine) -> None:
+async def test_reopen_edit_and_cancel(app: EvidenceApp, seeded_engine: Engine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("s")  # studies
@@ -227,14 +220,14 @@ async def test_reopen_edit_and_cancel(app: EvidenceApp, seeded: Engine) -> None:
         await pilot.press("y")
         await settle(pilot)
         assert not isinstance(app.screen, CurateScreen)
-    assert grade_of(seeded, "MRD") == (Decimal("5.0"), "A")
-    with session_scope(seeded) as session:
+    assert grade_of(seeded_engine, "MRD") == (Decimal("5.0"), "A")
+    with session_scope(seeded_engine) as session:
         review = queries.get_review(None, session=session)
         assert queries.study_record(review, "pulsipher-2022", session=session).paper.title == stored_title
 
 
-async def test_bad_input_is_marked_and_save_refused(app: EvidenceApp, seeded: Engine) -> None:
-    with session_scope(seeded) as session:
+async def test_bad_input_is_marked_and_save_refused(app: EvidenceApp, seeded_engine: Engine) -> None:
+    with session_scope(seeded_engine) as session:
         before = len(queries.list_studies(queries.get_review(None, session=session), session=session))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -267,7 +260,7 @@ async def test_bad_input_is_marked_and_save_refused(app: EvidenceApp, seeded: En
         await pilot.press("escape")
         await settle(pilot)
         assert form.findings == []
-    with session_scope(seeded) as session:
+    with session_scope(seeded_engine) as session:
         assert len(queries.list_studies(queries.get_review(None, session=session), session=session)) == before
 
 
@@ -278,8 +271,8 @@ def study_with_doi(engine: Engine) -> StudyRow:
         return next(s for s in queries.list_studies(review, session=session) if s.doi)
 
 
-async def test_existing_doi_offers_the_stored_study(app: EvidenceApp, seeded: Engine) -> None:
-    known = study_with_doi(seeded)
+async def test_existing_doi_offers_the_stored_study(app: EvidenceApp, seeded_engine: Engine) -> None:
+    known = study_with_doi(seeded_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -293,8 +286,8 @@ async def test_existing_doi_offers_the_stored_study(app: EvidenceApp, seeded: En
         assert app.screen.query_one("#field-doi", FormField).value == known.doi
 
 
-async def test_enter_in_the_doi_field_asks_once(app: EvidenceApp, seeded: Engine) -> None:
-    known = study_with_doi(seeded)
+async def test_enter_in_the_doi_field_asks_once(app: EvidenceApp, seeded_engine: Engine) -> None:
+    known = study_with_doi(seeded_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -319,15 +312,15 @@ async def test_escape_from_studies_and_scheme_returns_to_the_leaderboard(app: Ev
             assert app.is_running and isinstance(app.screen, MarkersScreen)
 
 
-def test_a_removed_finding_never_creates_its_new_biomarker(seeded: Engine) -> None:
-    store = Store(engine=seeded)
+def test_a_removed_finding_never_creates_its_new_biomarker(seeded_engine: Engine) -> None:
+    store = Store(engine=seeded_engine)
     draft = store.load_study(store.default_review(), "pulsipher-2022")
     first = draft.findings[0]
     removed = FindingDraft(values=first.values | {"biomarker": "IL-99"}, finding_id=first.finding_id,
                            deleted=True, new_category="cytokines", original=first.original)
     result = store.save(store.default_review(), replace(draft, findings=(removed,)))
     assert result.deleted == 1
-    with session_scope(seeded) as session:
+    with session_scope(seeded_engine) as session:
         assert queries.find_biomarker("IL-99", session=session) is None
 
 
@@ -368,11 +361,11 @@ def test_the_forms_are_derived_from_the_core_field_lists() -> None:
 
 
 async def test_a_locked_database_is_a_notification_and_nothing_is_written(
-        seeded: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    if seeded.dialect.name != "sqlite":
+        seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    if seeded_engine.dialect.name != "sqlite":
         pytest.skip("the write lock is SQLite's")
     monkeypatch.setattr("evidencedb.db.BUSY_TIMEOUT_MS", 50)
-    app = EvidenceApp(Store(str(seeded.url)), curator="tester")
+    app = EvidenceApp(Store(str(seeded_engine.url)), curator="tester")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -380,7 +373,7 @@ async def test_a_locked_database_is_a_notification_and_nothing_is_written(
         await type_into(pilot, "title", "Locked out")
         await type_into(pilot, "label", "locked-2025")
         await choose(pilot, "design", "single-arm phase I trial")
-        blocker = sqlite3.connect(str(seeded.url.database), isolation_level=None)
+        blocker = sqlite3.connect(str(seeded_engine.url.database), isolation_level=None)
         try:
             blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
             await pilot.press("ctrl+s")
@@ -393,7 +386,7 @@ async def test_a_locked_database_is_a_notification_and_nothing_is_written(
         errors = {f.field_name: f.error for f in app.screen.query(FormField) if f.error}
         assert any("locked" in m for m in messages), (messages, errors)
         assert app.screen.query_one("#field-label", FormField).value == "locked-2025"
-    with session_scope(seeded) as session:
+    with session_scope(seeded_engine) as session:
         review = queries.get_review(None, session=session)
         assert queries.find_study(review.id, "locked-2025", session=session) is None
 
@@ -425,13 +418,13 @@ async def test_help_lists_every_screens_bindings(app: EvidenceApp) -> None:
         assert {r[0] for r in rows} >= {"everywhere", "leaderboard", "marker", "studies", "curate", "finding"}
 
 
-async def test_import_a_sheet_from_the_tui(app: EvidenceApp, seeded: Engine, tmp_path: Path) -> None:
+async def test_import_a_sheet_from_the_tui(app: EvidenceApp, seeded_engine: Engine, tmp_path: Path) -> None:
     sheet = tmp_path / "new.csv"
     sheet.write_text(
         "study_id,citation,year,design,n_patients,biomarker,outcome,outcome_category,association\n"
         "roe-2026,Roe R et al. Test J 2026,2026,single-arm phase II trial,20,ferritin,CRS,toxicity,supports\n",
         encoding="utf-8")
-    before = grade_of(seeded, "ferritin")
+    before = grade_of(seeded_engine, "ferritin")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("i")
@@ -442,7 +435,7 @@ async def test_import_a_sheet_from_the_tui(app: EvidenceApp, seeded: Engine, tmp
         result = str(app.screen.query_one("#import-result").render())
         expected = "new.csv: 1 rows; added 1 papers, 1 studies, 1 findings, 0 biomarkers → review ke-zhou-2025"
         assert expected in result, result
-    assert before is not None and grade_of(seeded, "ferritin") == (before[0] + 1, "B")
+    assert before is not None and grade_of(seeded_engine, "ferritin") == (before[0] + 1, "B")
 
 
 def test_tui_command_on_an_uninitialised_database_is_one_line(tmp_path: Path,
@@ -456,9 +449,9 @@ def test_tui_command_on_an_uninitialised_database_is_one_line(tmp_path: Path,
     assert gc.isenabled()  # the command turns the collector off for its start-up only
 
 
-def test_the_command_runs_its_start_up_without_the_cyclic_collector(seeded: Engine, db_url: str,
+def test_the_command_runs_its_start_up_without_the_cyclic_collector(seeded_engine: Engine, seeded_url: str,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    if seeded.dialect.name != "sqlite":
+    if seeded_engine.dialect.name != "sqlite":
         pytest.skip("one backend is enough for the process's start-up")
     from textual.app import App
 
@@ -476,13 +469,13 @@ def test_the_command_runs_its_start_up_without_the_cyclic_collector(seeded: Engi
     app_run = App.run
     monkeypatch.setattr(App, "run", lambda self, **_kw: app_run(self, headless=True, size=SIZE, auto_pilot=watch))
     with pytest.raises(SystemExit) as exc:
-        main(["--db", db_url, "tui"])
+        main(["--db", seeded_url, "tui"])
     assert exc.value.code in (0, None)
     assert seen == {"while starting": False, "after the first screen": True, "pickers": 2}
     assert gc.isenabled()
 
 
-async def test_the_leaderboard_draws_its_rows_before_the_pickers(seeded: Engine,
+async def test_the_leaderboard_draws_its_rows_before_the_pickers(seeded_engine: Engine,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     pickers_at_first_row: list[int] = []
     render_line = PageTable.render_line
@@ -493,7 +486,7 @@ async def test_the_leaderboard_draws_its_rows_before_the_pickers(seeded: Engine,
         return render_line(table, y)
 
     monkeypatch.setattr(PageTable, "render_line", watching_render_line)
-    app = EvidenceApp(Store(engine=seeded))
+    app = EvidenceApp(Store(engine=seeded_engine))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -505,15 +498,15 @@ async def test_the_leaderboard_draws_its_rows_before_the_pickers(seeded: Engine,
         assert screen.query_one("#marker-status", Static).content.startswith("1–2 of 2")  # type: ignore[union-attr]
 
 
-async def test_a_lost_postgresql_connection_is_a_notification(seeded: Engine) -> None:
-    if seeded.dialect.name != "postgresql":
+async def test_a_lost_postgresql_connection_is_a_notification(seeded_engine: Engine) -> None:
+    if seeded_engine.dialect.name != "postgresql":
         pytest.skip("needs a PostgreSQL server")
-    app = EvidenceApp(Store(engine=seeded))
+    app = EvidenceApp(Store(engine=seeded_engine))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = app.screen.query_one("#marker-table", PageTable)
         assert table.row_count == 27
-        admin = sa.create_engine(seeded.url, isolation_level="AUTOCOMMIT")
+        admin = sa.create_engine(seeded_engine.url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:  # the server drops every other connection to this database
             others = ("FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
                       "AND backend_type = 'client backend'")

@@ -6,32 +6,29 @@ at the report before committing the new SVGs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from evidencedb import curation, migrate, seeds
-from evidencedb.db import make_engine, session_scope
-from evidencedb.resources import data_file
-from evidencedb.scoring import Scheme
+from evidencedb.db import make_engine
 from tui.app import EvidenceApp
 from tui.store import Store
+
+if TYPE_CHECKING:
+    from conftest import SqliteDatabases
 
 SIZE = (120, 36)
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> EvidenceApp:
-    engine = make_engine(f"sqlite:///{tmp_path}/snap.db")
-    migrate.upgrade(engine)
-    with session_scope(engine, write=True) as session:
-        curation.ensure_scheme(Scheme.from_file(data_file("ke-zhou-2025.json")), session=session)
-        seeds.load_seeds(session=session)
-    return EvidenceApp(Store(engine=engine))
+def app(sqlite_databases: SqliteDatabases, tmp_path: Path) -> Iterator[EvidenceApp]:
+    engine = make_engine(sqlite_databases.new("seeded", tmp_path / "snap.db"))
+    yield EvidenceApp(Store(engine=engine))
+    engine.dispose()
 
 
 async def _settle(pilot: Pilot[None]) -> None:
