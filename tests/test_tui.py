@@ -8,16 +8,21 @@ from __future__ import annotations
 import asyncio
 import gc
 import sqlite3
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
+from tui_steps import curate_form, idle, leaderboard, on_top, reloaded, type_keys, wait_for
 
 from evidencedb import queries
 from evidencedb.db import session_scope
@@ -27,9 +32,13 @@ from tui.app import EvidenceApp
 from tui.modals.changes import ChangesModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.finding import FindingModal
+from tui.modals.import_file import ImportModal
 from tui.screens.curate import CurateScreen
+from tui.screens.help import HelpScreen
 from tui.screens.marker import MarkerScreen
 from tui.screens.markers import MarkersScreen
+from tui.screens.scheme import SchemeScreen
+from tui.screens.studies import StudiesScreen
 from tui.store import Store
 from tui.widgets.form import FormField
 from tui.widgets.page_table import PageTable
@@ -47,33 +56,59 @@ def grade_of(engine: Engine, name: str) -> tuple[Decimal, str] | None:
     return None
 
 
-async def settle(pilot: Pilot[None]) -> None:
-    """Let messages, workers and their replies finish."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+# How often each form (by id) has validated itself: a field left or chosen is validated, which the
+# helpers below wait for. Counted by the ``count_validations`` fixture.
+VALIDATIONS: Counter[int] = Counter()
+
+
+@pytest.fixture(autouse=True)
+def count_validations(monkeypatch: pytest.MonkeyPatch) -> None:
+    def counting(validate: Callable[..., bool]) -> Callable[..., bool]:
+        def counted(form: Screen[Any], *args: Any, **kwargs: Any) -> bool:
+            VALIDATIONS[id(form)] += 1
+            return validate(form, *args, **kwargs)
+
+        return counted
+
+    VALIDATIONS.clear()
+    monkeypatch.setattr(CurateScreen, "validate_form", counting(CurateScreen.validate_form))
+    monkeypatch.setattr(FindingModal, "validate", counting(FindingModal.validate))
+
+
+async def validated(pilot: Pilot[None], form: Screen[Any], before: int, field: str) -> None:
+    """Wait until ``form`` has validated again (after ``before`` validations), as leaving ``field`` does."""
+    await wait_for(pilot, f"the form to check {field}", lambda: VALIDATIONS[id(form)] > before)
 
 
 async def type_into(pilot: Pilot[None], field: str, text: str, *, keys: bool = False) -> None:
     """Focus a form field, enter ``text`` (key by key with ``keys``), then leave it (which validates it)."""
-    widget = pilot.app.screen.query_one(f"#input-{field}", Input)
+    form = pilot.app.screen
+    widget = form.query_one(f"#input-{field}", Input)
     widget.focus()
     widget.value = ""
-    await pilot.pause()
+    await wait_for(pilot, f"focus on {field}", lambda: widget.has_focus)
     if keys:
-        await pilot.press(*["space" if ch == " " else ch for ch in text])
+        await type_keys(pilot, widget, text)
     else:
         widget.insert_text_at_cursor(text)
+    before = VALIDATIONS[id(form)]
     widget.blur()
-    await pilot.pause()
+    await validated(pilot, form, before, field)
 
 
 async def choose(pilot: Pilot[None], field: str, value: str) -> None:
-    select = pilot.app.screen.query_one(f"#{field}" if field.endswith("-select") else f"#input-{field}", Select)
+    """Pick ``value`` in a form's choice field (which validates it)."""
+    form = pilot.app.screen
+    select = form.query_one(f"#input-{field}", Select)
+    assert select.value != value, f"{field} is {value!r} already: choosing it validates nothing"
+    before = VALIDATIONS[id(form)]
     select.value = value
-    await pilot.pause()
+    await validated(pilot, form, before, field)
+
+
+def notified(app: EvidenceApp, text: str) -> bool:
+    """Whether a notification containing ``text`` is shown."""
+    return any(text in n.message for n in app._notifications)
 
 
 @pytest.fixture
@@ -84,8 +119,11 @@ async def app(seeded_engine: Engine) -> AsyncIterator[EvidenceApp]:
 
 async def add_finding(pilot: Pilot[None], biomarker: str, outcome: str, category: str, association: str,
                       new_category: str | None = None, threshold: tuple[str, str, str] | None = None) -> None:
+    form = pilot.app.screen
+    assert isinstance(form, CurateScreen)
+    before = len(form.findings)
     await pilot.press("ctrl+n")
-    await settle(pilot)
+    await on_top(pilot, FindingModal)
     assert isinstance(pilot.app.screen, FindingModal)
     await type_into(pilot, "biomarker", biomarker, keys=True)
     if new_category:
@@ -99,50 +137,55 @@ async def add_finding(pilot: Pilot[None], biomarker: str, outcome: str, category
         await type_into(pilot, "threshold_value", threshold[1])
         await type_into(pilot, "unit", threshold[2])
     await pilot.press("ctrl+s")
-    await settle(pilot)
+    await wait_for(pilot, f"the finding of {biomarker} in the form",
+                   lambda: pilot.app.screen is form and len(form.findings) == before + 1)
     assert isinstance(pilot.app.screen, CurateScreen)
 
 
 async def test_leaderboard_filters_sorts_and_opens_a_marker(app: EvidenceApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, MarkersScreen)
+        screen = await leaderboard(pilot)
         table = screen.query_one("#marker-table", PageTable)
         assert table.row_count == 27
         assert [str(c) for c in table.get_row_at(0)[:3]] == ["tumour burden", "tumour burden", "11.3"]
-        await pilot.press("slash", *"mrd")
-        await settle(pilot)
+        search = screen.query_one("#marker-search", Input)
+        await pilot.press("slash")
+        await type_keys(pilot, search, "mrd")
+        await wait_for(pilot, "the leaderboard filtered to 'mrd'", lambda: table.row_count == 1)
         assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == ["MRD"]
         await pilot.press("enter")  # from the filter to the table
         await pilot.press("enter")  # open the marker
-        await settle(pilot)
-        detail = app.screen
+        detail = await on_top(pilot, MarkerScreen)
+        await wait_for(pilot, "the explanation of MRD", lambda: detail.explanation is not None)
         assert isinstance(detail, MarkerScreen)
         assert detail.explanation is not None and detail.explanation.result.score == Decimal("6.0")
         contributions = detail.query_one("#contributions", DataTable)
         assert contributions.row_count == 7 + 1  # seven studies and the total row
+        page = screen.page
         await pilot.press("escape")
-        await settle(pilot)
-        screen.query_one("#marker-search", Input).value = ""
-        await settle(pilot)
+        await reloaded(pilot, screen, page, "back from the marker")
+        assert app.screen is screen
+        page = screen.page
+        search.value = ""
+        await reloaded(pilot, screen, page, "filter cleared")
+        page = screen.page
         await pilot.press("o")  # sort by name
-        await settle(pilot)
+        await reloaded(pilot, screen, page, "sorted by name")
         names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert names == sorted(names, key=str.lower)
         assert screen.order == "biomarker"
-        await choose(pilot, "level-select", "C")
-        await settle(pilot)
+        page = screen.page
+        screen.query_one("#level-select", Select).value = "C"
+        await reloaded(pilot, screen, page, "level C or stronger")
         assert table.row_count == 16  # A+ 2, B 1, C 13
 
 
 async def test_curate_a_paper_end_to_end(app: EvidenceApp, seeded_engine: Engine) -> None:
     assert grade_of(seeded_engine, "MRD") == (Decimal("6.0"), "A+")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await leaderboard(pilot)
         await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
+        form = await curate_form(pilot)
         assert isinstance(form, CurateScreen)
         await type_into(pilot, "doi", "https://doi.org/" + NEW_DOI.upper(), keys=True)
         await type_into(pilot, "title", "MRD before CAR-T infusion")
@@ -157,12 +200,12 @@ async def test_curate_a_paper_end_to_end(app: EvidenceApp, seeded_engine: Engine
         await add_finding(pilot, "IL-18", "severe CRS", "toxicity", "supports", new_category="cytokines")
         assert form.query_one("#finding-table", DataTable).row_count == 2
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        changes = await on_top(pilot, ChangesModal)
         assert isinstance(app.screen, ChangesModal)
-        shown = {(c.biomarker, c.old_score, c.new_score, c.new_level) for c in app.screen.changes}
+        shown = {(c.biomarker, c.old_score, c.new_score, c.new_level) for c in changes.changes}
         assert shown == {("MRD", Decimal("6.0"), Decimal("7.0"), "A+"), ("IL-18", None, Decimal("1.0"), "C")}
         await pilot.press("escape")
-        await settle(pilot)
+        assert await curate_form(pilot, "doe-2025") is form
         assert app.screen is form and not form.dirty and form.sub_title == "Edit study doe-2025"
     assert grade_of(seeded_engine, "MRD") == (Decimal("7.0"), "A+")
     assert grade_of(seeded_engine, "IL-18") == (Decimal("1.0"), "C")
@@ -177,48 +220,51 @@ async def test_curate_a_paper_end_to_end(app: EvidenceApp, seeded_engine: Engine
 
 async def test_reopen_edit_and_cancel(app: EvidenceApp, seeded_engine: Engine) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await leaderboard(pilot)
         await pilot.press("s")  # studies
-        await settle(pilot)
+        studies = await on_top(pilot, StudiesScreen)
+        await wait_for(pilot, "the list of studies", lambda: len(studies.rows) == 33)
         table = app.screen.query_one("#study-table", DataTable)
+        # Key by key with a pause each: every key starts a load of the list on a thread.
         await pilot.press("slash", *"pulsipher", "enter")
-        await settle(pilot)
+        await wait_for(pilot, "the studies filtered to 'pulsipher'", lambda: table.row_count == 1)
         assert table.row_count == 1
         await pilot.press("enter")
-        await settle(pilot)
-        form = app.screen
+        form = await curate_form(pilot, "pulsipher-2022")
         assert isinstance(form, CurateScreen) and form.label == "pulsipher-2022"
         findings = form.query_one("#finding-table", DataTable)
         mrd_row = next(i for i in range(findings.row_count) if findings.get_row_at(i)[0] == "MRD")
         findings.focus()
         findings.move_cursor(row=mrd_row)
+        stored = form.findings[mrd_row]
         await pilot.press("ctrl+e")
-        await settle(pilot)
+        await on_top(pilot, FindingModal)
         assert isinstance(app.screen, FindingModal)
         await choose(pilot, "association", "no association")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await wait_for(pilot, "the edited finding in the form",
+                       lambda: app.screen is form and form.findings[mrd_row] is not stored)
         assert form.dirty
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        changes = await on_top(pilot, ChangesModal)
         assert isinstance(app.screen, ChangesModal)
-        assert [(c.biomarker, c.new_score) for c in app.screen.changes] == [("MRD", Decimal("5.0"))]
+        assert [(c.biomarker, c.new_score) for c in changes.changes] == [("MRD", Decimal("5.0"))]
         await pilot.press("escape")
-        await settle(pilot)
+        await curate_form(pilot, "pulsipher-2022")
         # Cancel an edit: change the title, leave, keep editing, leave again and discard.
         stored_title = form.query_one("#field-title", FormField).value
         await type_into(pilot, "title", "A different title")
         assert form.dirty
         await pilot.press("escape")
-        await settle(pilot)
+        await on_top(pilot, ConfirmModal)
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("n")
-        await settle(pilot)
+        await wait_for(pilot, "the form back on top", lambda: app.screen is form)
         assert app.screen is form and form.query_one("#field-title", FormField).value == "A different title"
         await pilot.press("escape")
-        await settle(pilot)
+        await on_top(pilot, ConfirmModal)
         await pilot.press("y")
-        await settle(pilot)
+        await wait_for(pilot, "the form closed", lambda: not isinstance(app.screen, CurateScreen | ConfirmModal))
         assert not isinstance(app.screen, CurateScreen)
     assert grade_of(seeded_engine, "MRD") == (Decimal("5.0"), "A")
     with session_scope(seeded_engine) as session:
@@ -230,35 +276,34 @@ async def test_bad_input_is_marked_and_save_refused(app: EvidenceApp, seeded_eng
     with session_scope(seeded_engine) as session:
         before = len(queries.list_studies(queries.get_review(None, session=session), session=session))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await leaderboard(pilot)
         await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
+        form = await curate_form(pilot)
         await type_into(pilot, "doi", "not-a-doi")
         assert "is not a DOI" in form.query_one("#field-doi", FormField).error
         await type_into(pilot, "title", "Something")
         await type_into(pilot, "label", "bad-2025")
         await type_into(pilot, "n_patients", "-3")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await wait_for(pilot, "the refusal to save", lambda: notified(app, "Not saved"))
         assert isinstance(app.screen, CurateScreen)
         assert form.query_one("#field-n_patients", FormField).error
         assert "required" in form.query_one("#field-design", FormField).error.lower() or \
             form.query_one("#field-design", FormField).error
         # A finding with a threshold value but no comparator is refused inside the dialog too.
         await pilot.press("ctrl+n")
-        await settle(pilot)
+        await on_top(pilot, FindingModal)
         await type_into(pilot, "biomarker", "ferritin")
         await type_into(pilot, "outcome", "CRS")
         await choose(pilot, "outcome_category", "toxicity")
         await choose(pilot, "association", "supports")
         await type_into(pilot, "threshold_value", "10000")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await wait_for(pilot, "the refusal to keep the finding", lambda: notified(app, "Fix the marked fields"))
         assert isinstance(app.screen, FindingModal)
         assert "comparator" in app.screen.query_one("#finding-note").render().plain  # type: ignore[attr-defined]
         await pilot.press("escape")
-        await settle(pilot)
+        await wait_for(pilot, "the form back on top", lambda: app.screen is form)
         assert form.findings == []
     with session_scope(seeded_engine) as session:
         assert len(queries.list_studies(queries.get_review(None, session=session), session=session)) == before
@@ -274,14 +319,14 @@ def study_with_doi(engine: Engine) -> StudyRow:
 async def test_existing_doi_offers_the_stored_study(app: EvidenceApp, seeded_engine: Engine) -> None:
     known = study_with_doi(seeded_engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await leaderboard(pilot)
         await pilot.press("n")
-        await settle(pilot)
+        await curate_form(pilot)
         await type_into(pilot, "doi", known.doi.upper())
-        await settle(pilot)
+        await on_top(pilot, ConfirmModal)
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
-        await settle(pilot)
+        await curate_form(pilot, known.study_id)
         assert isinstance(app.screen, CurateScreen) and app.screen.label == known.study_id
         assert app.screen.query_one("#field-doi", FormField).value == known.doi
 
@@ -289,26 +334,28 @@ async def test_existing_doi_offers_the_stored_study(app: EvidenceApp, seeded_eng
 async def test_enter_in_the_doi_field_asks_once(app: EvidenceApp, seeded_engine: Engine) -> None:
     known = study_with_doi(seeded_engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await leaderboard(pilot)
         await pilot.press("n")
-        await settle(pilot)
+        await curate_form(pilot)
         field = app.screen.query_one("#input-doi", Input)
         field.focus()
         field.insert_text_at_cursor(known.doi)
         await pilot.press("enter")
-        await settle(pilot)
+        await on_top(pilot, ConfirmModal)
+        await idle(pilot)  # no second question follows
         assert [type(s).__name__ for s in app.screen_stack][-2:] == ["CurateScreen", "ConfirmModal"]
 
 
 async def test_escape_from_studies_and_scheme_returns_to_the_leaderboard(app: EvidenceApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        for key in ("s", "c"):
+        screen = await leaderboard(pilot)
+        for key, kind in (("s", StudiesScreen), ("c", SchemeScreen)):
             await pilot.press(key)
-            await settle(pilot)
+            await on_top(pilot, kind)
             assert not isinstance(app.screen, MarkersScreen)
+            page = screen.page
             await pilot.press("escape")
-            await settle(pilot)
+            await reloaded(pilot, screen, page, f"back from {kind.__name__}")
             assert app.is_running and isinstance(app.screen, MarkersScreen)
 
 
@@ -367,9 +414,9 @@ async def test_a_locked_database_is_a_notification_and_nothing_is_written(
     monkeypatch.setattr("evidencedb.db.BUSY_TIMEOUT_MS", 50)
     app = EvidenceApp(Store(str(seeded_engine.url)), curator="tester")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await leaderboard(pilot)
         await pilot.press("n")
-        await settle(pilot)
+        form = await curate_form(pilot)
         await type_into(pilot, "title", "Locked out")
         await type_into(pilot, "label", "locked-2025")
         await choose(pilot, "design", "single-arm phase I trial")
@@ -377,7 +424,8 @@ async def test_a_locked_database_is_a_notification_and_nothing_is_written(
         try:
             blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
             await pilot.press("ctrl+s")
-            await settle(pilot)
+            await wait_for(pilot, "the save to fail", lambda: not form.saving and any(
+                n.severity == "error" for n in app._notifications))
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
@@ -393,13 +441,19 @@ async def test_a_locked_database_is_a_notification_and_nothing_is_written(
 
 async def test_palette_runs_a_regrade_in_a_worker(app: EvidenceApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await leaderboard(pilot)
         await pilot.press("ctrl+p")
-        await settle(pilot)
-        await pilot.press(*"Regrade review")
-        await settle(pilot)
+        palette = await on_top(pilot, CommandPalette)
+        await type_keys(pilot, palette.query_one(Input), "Regrade review")
+        commands = palette.query_one(CommandList)
+
+        def regrade_highlighted() -> bool:
+            index = commands.highlighted
+            return index is not None and "Regrade review" in str(commands.get_option_at_index(index).prompt)
+
+        await wait_for(pilot, "the palette to offer 'Regrade review'", regrade_highlighted)
         await pilot.press("enter")
-        await settle(pilot)
+        await on_top(pilot, ChangesModal)
         assert isinstance(app.screen, ChangesModal)
         assert app.screen.title_text == "Regraded ke-zhou-2025" and app.screen.changes == ()
 
@@ -408,10 +462,10 @@ async def test_help_lists_every_screens_bindings(app: EvidenceApp) -> None:
     from tui.screens.help import binding_rows
 
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await leaderboard(pilot)
         await pilot.press("question_mark")
-        await settle(pilot)
-        table = app.screen.query_one("#help-table", DataTable)
+        help_screen = await on_top(pilot, HelpScreen)
+        table = help_screen.query_one("#help-table", DataTable)
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         assert rows == [list(r) for r in binding_rows(app.help_sections())]
         assert ["curate", "ctrl+s", "Save", "Validate and save everything in one transaction"] in rows
@@ -426,12 +480,13 @@ async def test_import_a_sheet_from_the_tui(app: EvidenceApp, seeded_engine: Engi
         encoding="utf-8")
     before = grade_of(seeded_engine, "ferritin")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await leaderboard(pilot)
         await pilot.press("i")
-        await settle(pilot)
-        app.screen.query_one("#import-path", Input).value = str(sheet)
+        dialog = await on_top(pilot, ImportModal)
+        dialog.query_one("#import-path", Input).value = str(sheet)
         await pilot.press("enter")
-        await settle(pilot)
+        await wait_for(pilot, "the outcome of the import",
+                       lambda: str(dialog.query_one("#import-result", Static).content) not in ("", "Working…"))
         result = str(app.screen.query_one("#import-result").render())
         expected = "new.csv: 1 rows; added 1 papers, 1 studies, 1 findings, 0 biomarkers → review ke-zhou-2025"
         assert expected in result, result
@@ -461,7 +516,8 @@ def test_the_command_runs_its_start_up_without_the_cyclic_collector(seeded_engin
 
     async def watch(pilot: Pilot[None]) -> None:
         seen["while starting"] = gc.isenabled()
-        await settle(pilot)
+        await leaderboard(pilot)
+        await wait_for(pilot, "the collector back on after the first screen", gc.isenabled)
         seen["after the first screen"] = gc.isenabled()
         seen["pickers"] = len(pilot.app.screen.query(Select))
         pilot.app.exit()
@@ -488,13 +544,14 @@ async def test_the_leaderboard_draws_its_rows_before_the_pickers(seeded_engine: 
     monkeypatch.setattr(PageTable, "render_line", watching_render_line)
     app = EvidenceApp(Store(engine=seeded_engine))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = app.screen
+        screen = await leaderboard(pilot)
+        await wait_for(pilot, "a frame with rows of grades", lambda: pickers_at_first_row)
         assert pickers_at_first_row == [0]  # the first frame with grades came before the pickers
         assert screen.query_one("#review-select", Select).value == app.review
         level = screen.query_one("#level-select", Select)
+        page = screen.page
         level.value = "A"  # the level picker came with the scheme's levels
-        await settle(pilot)
+        await reloaded(pilot, screen, page, "level A or stronger")
         assert screen.query_one("#marker-status", Static).content.startswith("1–2 of 2")  # type: ignore[union-attr]
 
 
@@ -503,8 +560,8 @@ async def test_a_lost_postgresql_connection_is_a_notification(seeded_engine: Eng
         pytest.skip("needs a PostgreSQL server")
     app = EvidenceApp(Store(engine=seeded_engine))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        table = app.screen.query_one("#marker-table", PageTable)
+        screen = await leaderboard(pilot)
+        table = screen.query_one("#marker-table", PageTable)
         assert table.row_count == 27
         admin = sa.create_engine(seeded_engine.url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:  # the server drops every other connection to this database
@@ -518,9 +575,10 @@ async def test_a_lost_postgresql_connection_is_a_notification(seeded_engine: Eng
             else:
                 pytest.fail("the terminated backends did not exit")
         admin.dispose()
+        page = screen.page
         await pilot.press("r")
-        await settle(pilot)
+        await wait_for(pilot, "the failed reload", lambda: any(n.severity == "error" for n in app._notifications))
         assert app.is_running and any(n.severity == "error" for n in app._notifications)
         await pilot.press("r")  # the pool has dropped the dead connection; the next read reconnects
-        await settle(pilot)
+        await reloaded(pilot, screen, page, "after reconnecting")
         assert table.row_count == 27

@@ -12,11 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
+from tui_steps import curate_form, leaderboard, on_top, wait_for
 
 from evidencedb.db import make_engine
 from tui.app import EvidenceApp
+from tui.screens.help import HelpScreen
+from tui.screens.marker import MarkerScreen
+from tui.screens.scheme import SchemeScreen
 from tui.store import Store
+from tui.widgets.form import FormField
 
 if TYPE_CHECKING:
     from conftest import SqliteDatabases
@@ -31,42 +36,40 @@ def app(sqlite_databases: SqliteDatabases, tmp_path: Path) -> Iterator[EvidenceA
     engine.dispose()
 
 
-async def _settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def _leaderboard(pilot: Pilot[None]) -> None:
-    await _settle(pilot)
+    await leaderboard(pilot)
 
 
 async def _marker(pilot: Pilot[None]) -> None:
-    await _settle(pilot)
+    await leaderboard(pilot)
     await pilot.press("down", "enter")
-    await _settle(pilot)
+    detail = await on_top(pilot, MarkerScreen)
+    await wait_for(pilot, "the explanation of the marker", lambda: detail.explanation is not None)
 
 
 async def _bad_doi(pilot: Pilot[None]) -> None:
-    await _settle(pilot)
+    await leaderboard(pilot)
     await pilot.press("n")
-    await _settle(pilot)
-    field = pilot.app.screen.query_one("#input-doi", Input)
+    form = await curate_form(pilot)
+    field = form.query_one("#input-doi", Input)
+    await wait_for(pilot, "focus on the DOI", lambda: field.has_focus)
     field.insert_text_at_cursor("10.1/broken")
     field.blur()
-    await _settle(pilot)
+    await wait_for(pilot, "the DOI marked", lambda: form.query_one("#field-doi", FormField).error)
 
 
 async def _scheme(pilot: Pilot[None]) -> None:
-    await _settle(pilot)
+    await leaderboard(pilot)
     await pilot.press("c")
-    await _settle(pilot)
+    scheme = await on_top(pilot, SchemeScreen)
+    await wait_for(pilot, "the levels of the scheme", lambda: scheme.query_one("#levels", DataTable).row_count)
 
 
 async def _help(pilot: Pilot[None]) -> None:
-    await _settle(pilot)
+    await leaderboard(pilot)
     await pilot.press("question_mark")
-    await _settle(pilot)
+    help_screen = await on_top(pilot, HelpScreen)
+    await wait_for(pilot, "the key bindings", lambda: help_screen.query_one("#help-table", DataTable).row_count)
 
 
 @pytest.mark.parametrize("steps", [_leaderboard, _marker, _bad_doi, _scheme, _help],
