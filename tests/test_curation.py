@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,13 +49,6 @@ def write_sheet(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-@pytest.fixture
-def seeded(engine: Engine) -> Iterator[Engine]:
-    with session_scope(engine, write=True) as session:
-        seeds.load_seeds(session=session)
-    yield engine
-
-
 def _review(session: Session, slug: str = "mine", actor: str = "") -> Review:
     return curation.create_review(session=session, slug=slug, title="Mine", actor=actor,
                                   scheme=queries.get_scheme("ke-zhou-2025", session=session))
@@ -86,13 +78,13 @@ def _new_draft(label: str = "doe-2025") -> drafts.StudyDraft:
 # An included study's paper is included at full text, whichever path adds it
 
 
-def test_a_study_saved_by_the_core_workflow_is_counted_included(seeded: Engine) -> None:
-    with session_scope(seeded, write=True) as session:
+def test_a_study_saved_by_the_core_workflow_is_counted_included(seeded_engine: Engine) -> None:
+    with session_scope(seeded_engine, write=True) as session:
         review = queries.get_review(None, session=session)
         result = drafts.save_study(review, _new_draft(), session=session, actor="tester")
     assert (result.label, result.added, result.updated, result.deleted) == ("doe-2025", 1, 0, 0)
     assert [(c.biomarker, c.new_score, c.new_level) for c in result.changes] == [("IL-18", Decimal("1.0"), "C")]
-    with session_scope(seeded) as session:
+    with session_scope(seeded_engine) as session:
         review = queries.get_review(None, session=session)
         studies = queries.list_studies(review, session=session)
         assert len(studies) == 34 and prisma_counts(review, session=session).included == 34
@@ -212,8 +204,8 @@ def test_the_form_fields_are_the_input_models_fields() -> None:
     assert drafts.PAPER_FIELDS[:2] == ("doi", "pmid")  # identifiers first: checked before the rest is typed
 
 
-def test_a_stored_study_loads_as_a_draft_and_saves_back(seeded: Engine) -> None:
-    with session_scope(seeded, write=True) as session:
+def test_a_stored_study_loads_as_a_draft_and_saves_back(seeded_engine: Engine) -> None:
+    with session_scope(seeded_engine, write=True) as session:
         review = queries.get_review(None, session=session)
         draft = drafts.load_study(review, "pulsipher-2022", session=session)
         assert set(draft.paper) == set(drafts.PAPER_FIELDS) and set(draft.study) == set(drafts.STUDY_FIELDS)
@@ -245,8 +237,8 @@ def test_every_sheet_column_is_a_field_and_every_field_a_column() -> None:
     assert fields - on_sheet == NOT_ON_SHEETS
 
 
-def test_exported_rows_carry_every_column_in_the_sheets_order(seeded: Engine) -> None:
-    with session_scope(seeded) as session:
+def test_exported_rows_carry_every_column_in_the_sheets_order(seeded_engine: Engine) -> None:
+    with session_scope(seeded_engine) as session:
         rows = list(sheet_rows.finding_rows(queries.get_review(None, session=session), session=session))
     assert len(rows) == 105 and all(list(r) == list(columns.COLUMNS) for r in rows)
     assert {r["prospective"] for r in rows} <= {"yes", "no", None} and {r["retracted"] for r in rows} == {"no"}
@@ -257,8 +249,8 @@ def test_exported_rows_carry_every_column_in_the_sheets_order(seeded: Engine) ->
 # Reports read what the grades are made of
 
 
-def test_contributions_read_the_support_table_and_agree_with_the_findings(seeded: Engine) -> None:
-    with session_scope(seeded, write=True) as session:
+def test_contributions_read_the_support_table_and_agree_with_the_findings(seeded_engine: Engine) -> None:
+    with session_scope(seeded_engine, write=True) as session:
         review = queries.get_review(None, session=session)
         rows = reports.grade_contributions(review, session=session)
         recount = session.execute(
@@ -277,8 +269,8 @@ def test_contributions_read_the_support_table_and_agree_with_the_findings(seeded
         session.rollback()
 
 
-def test_design_contributions_read_the_tally_and_add_up_to_the_grades(seeded: Engine) -> None:
-    with session_scope(seeded, write=True) as session:
+def test_design_contributions_read_the_tally_and_add_up_to_the_grades(seeded_engine: Engine) -> None:
+    with session_scope(seeded_engine, write=True) as session:
         review = queries.get_review(None, session=session)
         parts = reports.design_contributions(review, session=session)
         for marker in queries.list_markers(review, session=session):

@@ -371,16 +371,16 @@ def test_a_removed_finding_never_creates_its_new_biomarker(seeded_engine: Engine
         assert queries.find_biomarker("IL-99", session=session) is None
 
 
-def test_a_study_saved_through_the_store_is_counted_included_by_prisma(seeded: Engine) -> None:
+def test_a_study_saved_through_the_store_is_counted_included_by_prisma(seeded_engine: Engine) -> None:
     from evidencedb.prisma import prisma_counts
 
-    store = Store(engine=seeded)
+    store = Store(engine=seeded_engine)
     draft = StudyDraft(paper={"doi": NEW_DOI, "title": "MRD before CAR-T infusion", "year": "2025"},
                        study={"label": "doe-2025", "design": "single-arm phase II trial", "n_patients": "40"},
                        findings=(FindingDraft({"biomarker": "MRD", "outcome": "EFS", "outcome_category": "efficacy",
                                                "association": "supports"}),))
     assert store.save(store.default_review(), draft, actor="tester").added == 1
-    with session_scope(seeded) as session:
+    with session_scope(seeded_engine) as session:
         review = queries.get_review(None, session=session)
         listed = queries.list_studies(review, session=session)
         assert len(listed) == 34 and prisma_counts(review, session=session).included == len(listed)
